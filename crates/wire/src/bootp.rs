@@ -473,15 +473,13 @@ impl<'a> Walk<'a> {
             if !wanted {
                 continue;
             }
-            match self.buf.get(range.clone()) {
-                Some(b) => {
-                    self.iter = AreaIter::new(b, range.start, area);
-                    return None;
-                }
-                None => {
-                    return Some(Error::new(self.buf.len().min(range.start), ErrorKind::OverloadNoRoom { area }));
-                }
+            // The fixed header precedes the cookie, so a walk that got here has the field.
+            let b = self.buf.get(range.clone()).unwrap_or(&[]);
+            self.iter = AreaIter::new(b, range.start, area);
+            if b.iter().find(|&&x| x != options::PAD) == Some(&options::END) {
+                return Some(Error::new(range.start, ErrorKind::OverloadNoRoom { area }));
             }
+            return None;
         }
     }
 }

@@ -66,7 +66,9 @@ pub enum ErrorKind {
     OverloadValue { value: u8 },
     #[error("option overload (52) appears more than once")]
     OverloadRepeated,
-    #[error("option overload (52) says the {area} field holds options, but the packet ends before it")]
+    /// Option 52 gives up the field, but the field holds no option at all (only End
+    /// and Pad): the sname/file it replaced is lost for nothing.
+    #[error("option overload (52) claims the {area} field, but it holds no options (only End/Pad)")]
     OverloadNoRoom { area: Area },
     #[error("{what}: header says {declared} octets, {available} present")]
     LengthMismatch { what: &'static str, declared: usize, available: usize },
@@ -82,7 +84,7 @@ impl ErrorKind {
     /// The severity of this kind of problem.
     pub fn severity(&self) -> Severity {
         match self {
-            ErrorKind::TrailingGarbage { .. } => Severity::Warning,
+            ErrorKind::TrailingGarbage { .. } | ErrorKind::OverloadNoRoom { .. } => Severity::Warning,
             _ => Severity::Error,
         }
     }

@@ -448,7 +448,11 @@ pub fn apply_lies(frame: &mut [u8], lies: &Lies) {
     }
     let ck = match lies.ip_checksum {
         Some(v) => Some(v),
-        None => frame.get(IP..IP + 20).map(|h| {
+        None => {
+            let hl = frame.get(IP).map_or(20, |b| usize::from(b & 0x0f) * 4).max(20);
+            frame.get(IP..IP + hl)
+        }
+        .map(|h| {
             let mut sum: u32 = 0;
             for (i, c) in h.chunks_exact(2).enumerate() {
                 if i != 5 {
