@@ -43,3 +43,19 @@ pub(crate) fn put(dst: &mut [u8], at: usize, src: &[u8]) -> bool {
         None => false,
     }
 }
+
+/// Index of the first non-zero octet, eight octets at a time (option areas end in long
+/// runs of Pad, and sname/file are mostly zeros).
+#[inline]
+pub(crate) fn first_nonzero(b: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        let v = u64::from_ne_bytes(w.try_into().unwrap_or([1; 8]));
+        if v != 0 {
+            break;
+        }
+        i += 8;
+    }
+    b.get(i..)?.iter().position(|&x| x != 0).map(|p| p + i)
+}

@@ -119,15 +119,27 @@ pub struct Spec {
 macro_rules! book {
     ($( $code:literal $name:literal $kind:expr, $rfc:literal; )*) => {
         /// Every option code bootcheck knows, in code order.
-        pub static BOOK: &[Spec] = &[ $( Spec { code: $code, name: $name, kind: $kind, rfc: $rfc }, )* ];
-        /// Look up an option code in the codebook.
-        pub fn spec(code: u8) -> Option<&'static Spec> {
-            match code {
-                $( $code => Some(&Spec { code: $code, name: $name, kind: $kind, rfc: $rfc }), )*
-                _ => None,
-            }
-        }
+        pub static BOOK: &[Spec] = BOOK_CONST;
+        const BOOK_CONST: &[Spec] = &[ $( Spec { code: $code, name: $name, kind: $kind, rfc: $rfc }, )* ];
     };
+}
+
+/// Code-indexed view of [`BOOK`], built at compile time, so a lookup is one load.
+static TABLE: [Option<Spec>; 256] = {
+    let mut t: [Option<Spec>; 256] = [None; 256];
+    let mut i = 0;
+    while i < BOOK_CONST.len() {
+        let s = BOOK_CONST[i];
+        t[s.code as usize] = Some(s);
+        i += 1;
+    }
+    t
+};
+
+/// Look up an option code in the codebook.
+#[inline]
+pub fn spec(code: u8) -> Option<&'static Spec> {
+    TABLE[usize::from(code)].as_ref()
 }
 
 use Kind::*;
@@ -243,6 +255,7 @@ pub struct RawOption<'a> {
 impl<'a> RawOption<'a> {
     /// Typed decode of this option's value. A wrong length or value is an error whose
     /// offset is relative to the first value octet.
+    #[inline]
     pub fn value(&self) -> Result<Value<'a>, Error> {
         Value::decode(self.code, self.data)
     }
@@ -265,6 +278,7 @@ pub struct Located<'a> {
 
 impl<'a> Located<'a> {
     /// Typed decode, with errors rebased to the option's place in the packet.
+    #[inline]
     pub fn value(&self) -> Result<Value<'a>, Error> {
         self.option.value().map_err(|e| e.shifted(self.offset + 2))
     }
@@ -328,13 +342,36 @@ impl<'a> AreaIter<'a> {
 impl<'a> Iterator for AreaIter<'a> {
     type Item = Result<Item<'a>, Error>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
+        // Fast path: a whole option (not Pad, not End) at the cursor.
+        if self.state == IterState::Running {
+            let start = self.pos;
+            if let Some([code, len]) = field::array_at::<2>(self.buf, start) {
+                if code != PAD && code != END {
+                    let end = start + 2 + usize::from(len);
+                    if let Some(data) = self.buf.get(start + 2..end) {
+                        self.pos = end;
+                        let option = RawOption { code, data };
+                        return Some(Ok(Item::Option(Located { area: self.area, offset: self.at(start), option })));
+                    }
+                }
+            }
+        }
+        self.next_slow()
+    }
+}
+
+impl<'a> AreaIter<'a> {
+    /// Pad runs, End, the octets after End, and every error.
+    #[inline(never)]
+    fn next_slow(&mut self) -> Option<Result<Item<'a>, Error>> {
         match self.state {
             IterState::Done => return None,
             IterState::AfterEnd => {
                 self.state = IterState::Done;
                 let rest = self.rest();
-                let first = rest.iter().position(|&b| b != PAD)?;
+                let first = field::first_nonzero(rest)?;
                 let len = rest.len() - first;
                 return Some(Err(Error::new(
                     self.at(self.pos + first),
@@ -350,7 +387,8 @@ impl<'a> Iterator for AreaIter<'a> {
         };
         match code {
             PAD => {
-                let len = self.rest().iter().take_while(|&&b| b == PAD).count();
+                let rest = self.rest();
+                let len = field::first_nonzero(rest).unwrap_or(rest.len());
                 self.pos += len;
                 Some(Ok(Item::Pad { offset: self.at(start), len, area: self.area }))
             }
@@ -628,6 +666,7 @@ fn fixed<const N: usize>(code: u8, d: &[u8], expected: &'static str) -> Result<[
 impl<'a> Value<'a> {
     /// Decode `data` as the value of option `code`, checking the length and value rules
     /// of the defining RFC.
+    #[inline]
     pub fn decode(code: u8, d: &'a [u8]) -> Result<Self, Error> {
         let Some(spec) = spec(code) else {
             return Ok(Value::Unknown(d));
