@@ -1,0 +1,1317 @@
+//! The sans-IO execution engine.
+//!
+//! An [`Execution`] runs one scenario as a state machine. It is fed frames and time by
+//! a backend and never touches a socket or a clock (after quinn-proto):
+//!
+//! ```text
+//! loop {
+//!     while let Some(frame) = exec.poll_transmit(now) { wire.send(frame) }
+//!     if exec.is_finished() { break }
+//!     match wire.recv_until(exec.poll_timeout()) {
+//!         Some((t, frame)) => exec.handle_frame(t, &frame),
+//!         None => exec.handle_timeout(deadline),
+//!     }
+//! }
+//! ```
+//!
+//! Time is a `Duration` since the execution began. The engine answers ARP for the
+//! addresses it uses (the client's IP during TFTP, the relay addresses), plays a TFTP
+//! client, and keeps every frame it sent or saw in a trace for pcaps and snapshots.
+
+use std::collections::VecDeque;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use bootcheck_wire::arp;
+use bootcheck_wire::bootp::{self, Packet as BootpPacket};
+use bootcheck_wire::frame::{self, Frame, LinkType, Net, UdpEndpoints};
+use bootcheck_wire::options as wopt;
+use bootcheck_wire::tftp;
+use serde_json::{json, Value as Json};
+
+use crate::matcher::{Matcher, Val};
+use crate::model::{
+    BootpSend, ClientRef, Delivery, DeliveryName, Expect, Octets, RarpSend, ReplyExpect, Role, Scenario, Send, Step,
+    TftpRead, TransferExpect, VendName, VendSpec,
+};
+use crate::site::{sha256_hex, Mac, Site};
+use crate::template::{json_text, Scope, Template};
+
+/// What the backend tells the engine about the run.
+#[derive(Debug, Clone)]
+pub struct Env {
+    pub site: Site,
+    /// Seed for xids and ports: the same seed gives the same frames.
+    pub seed: u64,
+    /// The MAC of the harness's own interface (used when playing a relay).
+    pub harness_mac: Mac,
+}
+
+/// Direction of a traced frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    Out,
+    In,
+}
+
+/// A frame the engine sent or saw.
+#[derive(Debug, Clone)]
+pub struct Traced {
+    pub at: Duration,
+    pub dir: Dir,
+    /// The step it belongs to (0-based), if any.
+    pub step: Option<usize>,
+    pub frame: Vec<u8>,
+}
+
+/// One expectation that did not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// `reply.yiaddr`, `reply.options.host-name`, `transfer.sha256`…
+    pub field: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+/// The verdict on one step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepVerdict {
+    Pass,
+    Fail(Vec<Mismatch>),
+    /// The step could not be carried out (bad variable, unbuildable packet…).
+    Error(String),
+}
+
+/// What happened in one step.
+#[derive(Debug, Clone)]
+pub struct StepResult {
+    pub index: usize,
+    pub name: String,
+    pub verdict: StepVerdict,
+    /// Frames sent and received in this step.
+    pub sent: Vec<Vec<u8>>,
+    pub received: Vec<Vec<u8>>,
+    /// Time from the first send to the first reply, if any.
+    pub first_reply_after: Option<Duration>,
+    pub elapsed: Duration,
+}
+
+/// The result of a whole execution.
+#[derive(Debug, Clone)]
+pub struct ExecutionResult {
+    pub steps: Vec<StepResult>,
+    pub trace: Vec<Traced>,
+}
+
+impl ExecutionResult {
+    pub fn passed(&self) -> bool {
+        self.steps.iter().all(|s| s.verdict == StepVerdict::Pass)
+    }
+    /// The first step (1-based) that did not pass.
+    pub fn first_failure(&self) -> Option<usize> {
+        self.steps.iter().find(|s| s.verdict != StepVerdict::Pass).map(|s| s.index + 1)
+    }
+}
+
+const DEFAULT_WITHIN: Duration = Duration::from_secs(2);
+const TFTP_RETRY: Duration = Duration::from_secs(1);
+const TFTP_RETRIES: u32 = 5;
+const DEFAULT_TRANSFER: Duration = Duration::from_secs(10);
+
+#[derive(Debug)]
+enum State {
+    Ready,
+    Waiting(Box<Wait>),
+    Done,
+}
+
+#[derive(Debug)]
+struct Wait {
+    started: Duration,
+    deadline: Duration,
+    kind: WaitKind,
+    sent: Vec<Vec<u8>>,
+    received: Vec<Vec<u8>>,
+    first_reply: Option<Duration>,
+}
+
+#[derive(Debug)]
+enum WaitKind {
+    Bootp { xid: u32, chaddr: Vec<u8>, request: Vec<u8>, replies: Vec<Vec<u8>> },
+    Rarp { target: [u8; 6], replies: Vec<Vec<u8>> },
+    Tftp(Box<TftpClient>),
+    Silence,
+}
+
+/// Runs one scenario.
+#[derive(Debug)]
+pub struct Execution {
+    scenario: Scenario,
+    env: Env,
+    scope: Json,
+    step: usize,
+    state: State,
+    outbox: VecDeque<Vec<u8>>,
+    results: Vec<StepResult>,
+    trace: Vec<Traced>,
+    /// IPv4 addresses the harness answers ARP for, with the MAC to answer with.
+    arp_claims: Vec<(Ipv4Addr, [u8; 6])>,
+}
+
+/// Build the variable scope: `site` (with `netmask`, `broadcast` and each file's
+/// `sha256`), `client`.
+pub fn base_scope(site: &Site, client: Option<&ClientRef>) -> Result<Json, String> {
+    let mut s = serde_json::to_value(site).map_err(|e| e.to_string())?;
+    if let Json::Object(o) = &mut s {
+        o.insert("netmask".into(), json!(site.netmask().to_string()));
+        o.insert("broadcast".into(), json!(site.broadcast().to_string()));
+        if let Some(Json::Object(files)) = o.get_mut("files") {
+            for (name, f) in files.iter_mut() {
+                if let (Json::Object(fo), Some(data)) = (f, site.file_content(name)) {
+                    fo.insert("sha256".into(), json!(sha256_hex(&data)));
+                    fo.insert("path".into(), json!(site.full_path(name)));
+                }
+            }
+        }
+    }
+    let client = match client {
+        Some(ClientRef::Known(n)) => {
+            let c = site.client(n).ok_or_else(|| format!("unknown site client `{n}`"))?;
+            json!({
+                "name": n, "mac": c.mac.to_string(), "ip": c.ip.to_string(), "hostname": c.hostname,
+                "bootfile": c.bootfile, "bootfile-path": site.full_path(&c.bootfile),
+            })
+        }
+        Some(ClientRef::Unknown(u)) => json!({ "mac": u.mac.to_string() }),
+        None => json!({}),
+    };
+    Ok(json!({ "site": s, "client": client }))
+}
+
+fn xorshift(mut x: u64) -> u64 {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    x
+}
+
+fn hash_str(seed: u64, s: &str) -> u64 {
+    let mut h = seed ^ 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    xorshift(h | 1)
+}
+
+impl Execution {
+    /// Prepare a run of `scenario`. Fails on a scenario that names an unknown client.
+    pub fn new(scenario: Scenario, env: Env) -> Result<Self, String> {
+        let scope = base_scope(&env.site, scenario.client.as_ref())?;
+        let relay = &env.site.relay;
+        let arp_claims = vec![(relay.ip, env.harness_mac.0), (relay.uplink, env.harness_mac.0)];
+        Ok(Execution {
+            scenario,
+            env,
+            scope,
+            step: 0,
+            state: State::Ready,
+            outbox: VecDeque::new(),
+            results: Vec::new(),
+            trace: Vec::new(),
+            arp_claims,
+        })
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// Whether every step has run.
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state, State::Done) && self.outbox.is_empty()
+    }
+
+    /// The next frame to put on the wire.
+    pub fn poll_transmit(&mut self, now: Duration) -> Option<Vec<u8>> {
+        if matches!(self.state, State::Ready) {
+            self.start_step(now);
+        }
+        let f = self.outbox.pop_front()?;
+        self.trace.push(Traced { at: now, dir: Dir::Out, step: self.current_step(), frame: f.clone() });
+        if let State::Waiting(w) = &mut self.state {
+            w.sent.push(f.clone());
+        }
+        Some(f)
+    }
+
+    fn current_step(&self) -> Option<usize> {
+        match self.state {
+            State::Waiting(_) => Some(self.step),
+            _ => None,
+        }
+    }
+
+    /// When the engine next needs `handle_timeout`, if it is waiting.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        match &self.state {
+            State::Waiting(w) => Some(match &w.kind {
+                WaitKind::Tftp(t) if !t.done => w.deadline.min(t.retry_at),
+                _ => w.deadline,
+            }),
+            State::Ready => Some(Duration::ZERO),
+            State::Done => None,
+        }
+    }
+
+    /// Time passed: finish a step whose window closed, or retransmit.
+    pub fn handle_timeout(&mut self, now: Duration) {
+        let State::Waiting(w) = &mut self.state else {
+            return;
+        };
+        if let WaitKind::Tftp(t) = &mut w.kind {
+            if !t.done && now >= t.retry_at && now < w.deadline {
+                if let Some(f) = t.on_timeout(now) {
+                    self.outbox.push_back(f);
+                }
+                if !t.done {
+                    return;
+                }
+            }
+        }
+        if now >= w.deadline || matches!(&w.kind, WaitKind::Tftp(t) if t.done) {
+            self.finish_step(now);
+        }
+    }
+
+    /// A frame arrived on the harness's interface.
+    pub fn handle_frame(&mut self, now: Duration, frame: &[u8]) {
+        self.trace.push(Traced { at: now, dir: Dir::In, step: self.current_step(), frame: frame.to_vec() });
+        let Ok(parsed) = Frame::parse(LinkType::Ethernet, frame) else { return };
+        if let Some(reply) = self.answer_arp(&parsed) {
+            self.outbox.push_back(reply);
+        }
+        let State::Waiting(w) = &mut self.state else { return };
+        let relevant = match &mut w.kind {
+            WaitKind::Bootp { xid, chaddr, replies, .. } => {
+                let hit = parsed.bootp().is_some_and(|b| {
+                    let p = BootpPacket::new_unchecked(b);
+                    p.check_len().is_ok()
+                        && p.op() == bootp::Op::Reply
+                        && (p.xid() == *xid || p.chaddr_field().starts_with(chaddr))
+                });
+                if hit {
+                    replies.push(frame.to_vec());
+                }
+                hit
+            }
+            WaitKind::Rarp { target, replies } => {
+                let hit = parsed.ethertype == frame::ETHERTYPE_RARP
+                    && matches!(parsed.net, Net::Arp { body, .. } if arp::Packet::new_checked(body)
+                        .is_ok_and(|p| p.operation() == arp::Operation::RarpReply && p.tha() == target));
+                if hit {
+                    replies.push(frame.to_vec());
+                }
+                hit
+            }
+            WaitKind::Tftp(t) => match t.on_frame(now, &parsed) {
+                Some(out) => {
+                    self.outbox.extend(out);
+                    true
+                }
+                None => false,
+            },
+            WaitKind::Silence => false,
+        };
+        if relevant {
+            w.received.push(frame.to_vec());
+            w.first_reply.get_or_insert(now.saturating_sub(w.started));
+            // A plain reply expectation ends at the first reply; counts watch the window.
+            let early = match (&w.kind, self.scenario.steps.get(self.step).map(|s| &s.expect)) {
+                (WaitKind::Bootp { .. } | WaitKind::Rarp { .. }, Some(Expect::Reply { reply })) => reply.count.is_none(),
+                (WaitKind::Tftp(t), _) => t.done,
+                _ => false,
+            };
+            if early {
+                self.finish_step(now);
+            }
+        }
+    }
+
+    fn answer_arp(&self, f: &Frame<'_>) -> Option<Vec<u8>> {
+        let Net::Arp { body, .. } = f.net else { return None };
+        if f.ethertype != frame::ETHERTYPE_ARP {
+            return None;
+        }
+        let p = arp::Packet::new_checked(body).ok()?;
+        if p.operation() != arp::Operation::Request {
+            return None;
+        }
+        let want = p.target_ipv4()?;
+        let (ip, mac) = self.arp_claims.iter().find(|(ip, _)| *ip == want)?;
+        let sha = p.sender_mac()?;
+        let spa = p.sender_ipv4()?;
+        let reply = arp::EthernetIpv4::reply(*mac, *ip, sha, spa);
+        Some(frame::build_ethernet(*mac, sha, frame::ETHERTYPE_ARP, &reply.to_vec()))
+    }
+
+    /// Consume the execution.
+    pub fn finish(self) -> ExecutionResult {
+        ExecutionResult { steps: self.results, trace: self.trace }
+    }
+
+    fn step_name(&self, i: usize, step: &Step) -> String {
+        step.name.clone().unwrap_or_else(|| match &step.send {
+            Some(Send::Bootp(b)) => match (&b.dhcp, b.role) {
+                (Some(t), _) => format!("DHCP {t}"),
+                (None, Role::Relay) => "relayed BOOTREQUEST".into(),
+                (None, Role::Client) => "BOOTREQUEST".into(),
+            },
+            Some(Send::TftpRead(t)) => format!("TFTP read {}", t.file),
+            Some(Send::Rarp(_)) => "RARP request".into(),
+            None => format!("step {}", i + 1),
+        })
+    }
+
+    fn start_step(&mut self, now: Duration) {
+        let Some(step) = self.scenario.steps.get(self.step).cloned() else {
+            self.state = State::Done;
+            return;
+        };
+        let window = match &step.expect {
+            Expect::Reply { reply } => reply.within.map_or(DEFAULT_WITHIN, |d| d.0),
+            Expect::NoReply { no_reply } => no_reply.0,
+            Expect::Any { any } => any.0,
+            Expect::Transfer { transfer } => transfer.within.map_or(DEFAULT_TRANSFER, |d| d.0),
+        };
+        let built = match &step.send {
+            Some(Send::Bootp(b)) => self.build_bootp(b, self.step).map(|(frame, xid, chaddr, request)| {
+                let frames = vec![frame; step.repeat.max(1) as usize];
+                (frames, WaitKind::Bootp { xid, chaddr, request, replies: Vec::new() })
+            }),
+            Some(Send::Rarp(r)) => self.build_rarp(r).map(|(f, target)| {
+                (vec![f; step.repeat.max(1) as usize], WaitKind::Rarp { target, replies: Vec::new() })
+            }),
+            Some(Send::TftpRead(t)) => self.build_tftp(t, now).map(|(client, first)| {
+                (vec![first], WaitKind::Tftp(Box::new(client)))
+            }),
+            None => Ok((Vec::new(), WaitKind::Silence)),
+        };
+        match built {
+            Ok((frames, kind)) => {
+                self.outbox.extend(frames);
+                self.state = State::Waiting(Box::new(Wait {
+                    started: now,
+                    deadline: now + window,
+                    kind,
+                    sent: Vec::new(),
+                    received: Vec::new(),
+                    first_reply: None,
+                }));
+            }
+            Err(e) => {
+                let name = self.step_name(self.step, &step);
+                self.results.push(StepResult {
+                    index: self.step,
+                    name,
+                    verdict: StepVerdict::Error(e),
+                    sent: Vec::new(),
+                    received: Vec::new(),
+                    first_reply_after: None,
+                    elapsed: Duration::ZERO,
+                });
+                // Later steps depend on this one; they are not run.
+                self.state = State::Done;
+            }
+        }
+    }
+
+    fn finish_step(&mut self, now: Duration) {
+        let State::Waiting(w) = std::mem::replace(&mut self.state, State::Ready) else { return };
+        let w = *w;
+        let Some(step) = self.scenario.steps.get(self.step).cloned() else {
+            self.state = State::Done;
+            return;
+        };
+        let mut mismatches = Vec::new();
+        let mut error = None;
+        let mut reply_scope = None;
+        match (&w.kind, &step.expect) {
+            (_, Expect::Any { .. }) => {}
+            (WaitKind::Bootp { replies, .. } | WaitKind::Rarp { replies, .. }, Expect::NoReply { no_reply }) => {
+                if let Some(r) = replies.first() {
+                    mismatches.push(Mismatch {
+                        field: "reply".into(),
+                        expected: format!("no reply within {no_reply}"),
+                        actual: describe_frame(r),
+                    });
+                }
+            }
+            (WaitKind::Silence, Expect::NoReply { .. }) => {}
+            (WaitKind::Bootp { replies, request, .. }, Expect::Reply { reply }) => {
+                match self.check_bootp_reply(reply, replies, request, &mut mismatches) {
+                    Ok(s) => reply_scope = s,
+                    Err(e) => error = Some(e),
+                }
+            }
+            (WaitKind::Rarp { replies, .. }, Expect::Reply { reply }) => {
+                reply_scope = self.check_rarp_reply(reply, replies, &mut mismatches);
+            }
+            (WaitKind::Tftp(t), Expect::Transfer { transfer }) => {
+                match self.check_transfer(transfer, t, &mut mismatches) {
+                    Ok(s) => reply_scope = Some(s),
+                    Err(e) => error = Some(e),
+                }
+            }
+            (_, e) => {
+                error = Some(format!("this expectation ({}) does not fit what the step sends", expect_name(e)));
+            }
+        }
+        if let Some(s) = reply_scope {
+            if let Json::Object(o) = &mut self.scope {
+                o.insert("reply".into(), s);
+            }
+        }
+        for (var, path) in &step.capture {
+            match Template::new(format!("${path}")).resolve(&self.scope) {
+                Ok(v) => {
+                    if let Json::Object(o) = &mut self.scope {
+                        o.insert(var.clone(), v);
+                    }
+                }
+                Err(_) => mismatches.push(Mismatch {
+                    field: format!("capture.{var}"),
+                    expected: format!("a value at `{path}`"),
+                    actual: "nothing (no such field in the reply)".into(),
+                }),
+            }
+        }
+        let verdict = match error {
+            Some(e) => StepVerdict::Error(e),
+            None if mismatches.is_empty() => StepVerdict::Pass,
+            None => StepVerdict::Fail(mismatches),
+        };
+        self.results.push(StepResult {
+            index: self.step,
+            name: self.step_name(self.step, &step),
+            verdict,
+            sent: w.sent,
+            received: w.received,
+            first_reply_after: w.first_reply,
+            elapsed: now.saturating_sub(w.started),
+        });
+        self.step += 1;
+        self.state = if self.step < self.scenario.steps.len() { State::Ready } else { State::Done };
+    }
+
+    // ---- building requests ----
+
+    fn client_mac(&self) -> Option<Mac> {
+        match &self.scenario.client {
+            Some(ClientRef::Known(n)) => self.env.site.client(n).map(|c| c.mac),
+            Some(ClientRef::Unknown(u)) => Some(u.mac),
+            None => None,
+        }
+    }
+
+    fn render_ip(&self, t: &Template, what: &str) -> Result<Ipv4Addr, String> {
+        let s = t.render(&self.scope)?;
+        s.trim().parse().map_err(|_| format!("{what}: `{s}` is not an IPv4 address"))
+    }
+
+    fn render_mac(&self, t: &Template, what: &str) -> Result<[u8; 6], String> {
+        let s = t.render(&self.scope)?;
+        s.parse::<Mac>().map(|m| m.0).map_err(|e| format!("{what}: {e}"))
+    }
+
+    fn octets(&self, o: &Octets) -> Result<Vec<u8>, String> {
+        match o {
+            Octets::Text(t) => Ok(t.render(&self.scope)?.into_bytes()),
+            Octets::Hex(h) => Ok(h.hex.0.clone()),
+        }
+    }
+
+    /// Build a BOOTREQUEST frame; returns (frame, xid, chaddr prefix, BOOTP message).
+    fn build_bootp(&self, b: &BootpSend, step: usize) -> Result<(Vec<u8>, u32, Vec<u8>, Vec<u8>), String> {
+        let site = &self.env.site;
+        let relay = b.role == Role::Relay;
+        let cmac = self.client_mac();
+        let xid = b.xid.unwrap_or_else(|| hash_str(self.env.seed ^ step as u64, &self.scenario.id) as u32);
+        let mut chaddr = [0u8; 16];
+        let chaddr_used: Vec<u8> = match &b.chaddr {
+            Some(Octets::Text(t)) => self.render_mac(t, "chaddr")?.to_vec(),
+            Some(Octets::Hex(h)) => h.hex.0.clone(),
+            None => cmac.map(|m| m.0.to_vec()).ok_or("the scenario has no `client`, so `chaddr` must be given")?,
+        };
+        if chaddr_used.len() > 16 {
+            return Err(format!("chaddr has {} octets; the field holds 16", chaddr_used.len()));
+        }
+        chaddr[..chaddr_used.len()].copy_from_slice(&chaddr_used);
+        let field = |t: &Option<Octets>, n: usize, what: &str| -> Result<Vec<u8>, String> {
+            let v = match t {
+                Some(o) => self.octets(o)?,
+                None => Vec::new(),
+            };
+            if v.len() > n {
+                return Err(format!("{what} has {} octets; the field holds {n}", v.len()));
+            }
+            let mut out = v;
+            out.resize(n, 0);
+            Ok(out)
+        };
+        let sname = field(&b.sname, 64, "sname")?;
+        let file = field(&b.file, 128, "file")?;
+        let ip_or = |t: &Option<Template>, d: Ipv4Addr, what: &str| -> Result<Ipv4Addr, String> {
+            t.as_ref().map_or(Ok(d), |t| self.render_ip(t, what))
+        };
+        let ciaddr = ip_or(&b.ciaddr, Ipv4Addr::UNSPECIFIED, "ciaddr")?;
+        let giaddr = ip_or(&b.giaddr, if relay { site.relay.ip } else { Ipv4Addr::UNSPECIFIED }, "giaddr")?;
+        let mut msg = Vec::with_capacity(548);
+        msg.push(b.op.unwrap_or(1));
+        msg.push(b.htype.unwrap_or(1));
+        msg.push(b.hlen.unwrap_or(6));
+        msg.push(b.hops.unwrap_or(u8::from(relay)));
+        msg.extend(xid.to_be_bytes());
+        msg.extend(b.secs.unwrap_or(0).to_be_bytes());
+        msg.extend(b.flags.map_or(0, |f| f.value()).to_be_bytes());
+        msg.extend(ciaddr.octets());
+        msg.extend(ip_or(&b.yiaddr, Ipv4Addr::UNSPECIFIED, "yiaddr")?.octets());
+        msg.extend(ip_or(&b.siaddr, Ipv4Addr::UNSPECIFIED, "siaddr")?.octets());
+        msg.extend(giaddr.octets());
+        msg.extend(chaddr);
+        msg.extend(&sname);
+        msg.extend(&file);
+        // vend
+        let vend = b.vend.clone().unwrap_or(VendSpec::Named(VendName::Rfc1048));
+        let has_options = !b.options.0.is_empty() || b.dhcp.is_some() || b.raw_options.is_some();
+        let write_options = |msg: &mut Vec<u8>| -> Result<(), String> {
+            if let Some(t) = &b.dhcp {
+                msg.extend([wopt::code::MESSAGE_TYPE, 1, crate::options::message_type_code(t)?]);
+            }
+            for (code, v) in &b.options.0 {
+                let data = crate::options::encode(*code, v, &self.scope)
+                    .map_err(|e| format!("option {} ({}): {e}", code, wopt::name(*code)))?;
+                wopt::emit_option(msg, *code, &data);
+            }
+            if let Some(r) = &b.raw_options {
+                msg.extend(self.octets(r)?);
+            }
+            if b.end.unwrap_or(true) {
+                msg.push(wopt::END);
+            }
+            Ok(())
+        };
+        match &vend {
+            VendSpec::Named(VendName::Rfc1048) => {
+                msg.extend(bootp::MAGIC_COOKIE);
+                write_options(&mut msg)?;
+            }
+            VendSpec::Cookie { cookie } => {
+                msg.extend(self.octets(cookie)?);
+                write_options(&mut msg)?;
+            }
+            VendSpec::Named(VendName::Rfc951) | VendSpec::Named(VendName::Cmu) | VendSpec::Named(VendName::None)
+            | VendSpec::Raw { .. }
+                if has_options =>
+            {
+                return Err("options need an RFC 1048 vend (or `vend: { cookie: ... }`)".into());
+            }
+            VendSpec::Named(VendName::Rfc951) => msg.extend([0u8; 64]),
+            VendSpec::Named(VendName::Cmu) => {
+                msg.extend(bootp::CMU_MAGIC);
+                msg.extend([0u8; 60]);
+            }
+            VendSpec::Named(VendName::None) => {}
+            VendSpec::Raw { raw } => msg.extend(self.octets(raw)?),
+        }
+        let pad_to = b.pad_to.unwrap_or(if matches!(vend, VendSpec::Named(VendName::None)) { 0 } else { bootp::MIN_LEN });
+        if msg.len() < pad_to {
+            msg.resize(pad_to, 0);
+        }
+        if let Some(n) = b.truncate {
+            msg.truncate(n);
+        }
+        // Addressing.
+        let (dsrc_mac, dsrc_ip, dsrc_port) = if relay {
+            (self.env.harness_mac.0, site.relay.ip, bootp::SERVER_PORT)
+        } else {
+            (
+                cmac.map_or(self.env.harness_mac.0, |m| m.0),
+                if ciaddr.is_unspecified() { Ipv4Addr::UNSPECIFIED } else { ciaddr },
+                bootp::CLIENT_PORT,
+            )
+        };
+        let (ddst_mac, ddst_ip) = if relay {
+            (site.server.mac.0, site.server.ip)
+        } else {
+            (frame::BROADCAST_MAC, Ipv4Addr::BROADCAST)
+        };
+        let ep = UdpEndpoints {
+            src_mac: b.from.mac.as_ref().map_or(Ok(dsrc_mac), |t| self.render_mac(t, "from.mac"))?,
+            dst_mac: b.to.mac.as_ref().map_or(Ok(ddst_mac), |t| self.render_mac(t, "to.mac"))?,
+            src_ip: b.from.ip.as_ref().map_or(Ok(dsrc_ip), |t| self.render_ip(t, "from.ip"))?,
+            dst_ip: b.to.ip.as_ref().map_or(Ok(ddst_ip), |t| self.render_ip(t, "to.ip"))?,
+            src_port: b.from.port.unwrap_or(dsrc_port),
+            dst_port: b.to.port.unwrap_or(bootp::SERVER_PORT),
+            ttl: 64,
+        };
+        for ip in [ep.src_ip, ep.dst_ip] {
+            if !(ip.is_unspecified() || ip.is_broadcast() || crate::site::is_documentation(ip)) {
+                return Err(format!(
+                    "{ip} is not an RFC 5737 documentation address; bootcheck sends to nothing else"
+                ));
+            }
+        }
+        let mut f = frame::build_udp(&ep, &msg).map_err(|e| e.to_string())?;
+        let l = &b.lies;
+        frame::apply_lies(
+            &mut f,
+            &frame::Lies {
+                ihl: l.ihl,
+                ip_total_len: l.ip_total_len,
+                ip_checksum: l.ip_checksum,
+                udp_len: l.udp_len,
+                udp_checksum: l.udp_checksum,
+            },
+        );
+        let prefix = chaddr_used.get(..chaddr_used.len().min(6)).unwrap_or(&[]).to_vec();
+        Ok((f, xid, prefix, msg))
+    }
+
+    fn build_rarp(&self, r: &RarpSend) -> Result<(Vec<u8>, [u8; 6]), String> {
+        let mac = self.client_mac().map_or(self.env.harness_mac.0, |m| m.0);
+        let target = match &r.target {
+            Some(t) => self.render_mac(t, "target")?,
+            None => mac,
+        };
+        let mut body = arp::EthernetIpv4::rarp_request(mac, target).to_vec();
+        if let Some(h) = r.hlen {
+            if let Some(b) = body.get_mut(4) {
+                *b = h;
+            }
+        }
+        Ok((frame::build_ethernet(mac, frame::BROADCAST_MAC, frame::ETHERTYPE_RARP, &body), target))
+    }
+
+    fn build_tftp(&mut self, t: &TftpRead, now: Duration) -> Result<(TftpClient, Vec<u8>), String> {
+        let site = &self.env.site;
+        let server = match &t.server {
+            Some(s) => self.render_ip(s, "server")?,
+            None => site.server.ip,
+        };
+        if !crate::site::is_documentation(server) {
+            return Err(format!("{server} is not an RFC 5737 documentation address"));
+        }
+        let client_ip = match self.scope.lookup("client.ip") {
+            Some(v) => json_text(&v).parse::<Ipv4Addr>().map_err(|_| "client.ip is not an address")?,
+            None => return Err("a TFTP read needs a client with an address (a site client)".into()),
+        };
+        let mac = self.client_mac().map_or(self.env.harness_mac.0, |m| m.0);
+        self.arp_claims.push((client_ip, mac));
+        let port = t.port.unwrap_or_else(|| 1024 + (hash_str(self.env.seed, &self.scenario.id) % 60000) as u16);
+        let file = t.file.render(&self.scope)?;
+        let mode = t.mode.clone().unwrap_or_else(|| "octet".into());
+        let mut options = Vec::new();
+        for (k, v) in &t.options {
+            options.push((k.clone(), Template::new(v.clone()).render(&self.scope)?));
+        }
+        let client = TftpClient::new(mac, client_ip, port, site.server.mac.0, server, file, mode, options, now);
+        let first = client.rrq_frame()?;
+        Ok((client, first))
+    }
+
+    // ---- checking replies ----
+
+    fn check_bootp_reply(
+        &self,
+        exp: &ReplyExpect,
+        replies: &[Vec<u8>],
+        request: &[u8],
+        out: &mut Vec<Mismatch>,
+    ) -> Result<Option<Json>, String> {
+        let s = &self.scope;
+        if let Some(c) = &exp.count {
+            if let Err(e) = c.check(&Val::Int(replies.len() as u64), None, s) {
+                out.push(Mismatch { field: "reply.count".into(), expected: e, actual: replies.len().to_string() });
+            }
+        }
+        let Some(first) = replies.first() else {
+            out.push(Mismatch {
+                field: "reply".into(),
+                expected: format!("a BOOTREPLY within {}", exp.within.map_or("2s".into(), |d| d.to_string())),
+                actual: "no reply".into(),
+            });
+            return Ok(None);
+        };
+        let f = Frame::parse(LinkType::Ethernet, first).map_err(|e| e.to_string())?;
+        let payload = f.bootp().unwrap_or(&[]);
+        let p = BootpPacket::new_unchecked(payload);
+        let q = BootpPacket::new_unchecked(request);
+        let fields: [(&str, &Option<Matcher>); 18] = [
+            ("size", &exp.size),
+            ("op", &exp.op),
+            ("htype", &exp.htype),
+            ("hlen", &exp.hlen),
+            ("hops", &exp.hops),
+            ("xid", &exp.xid),
+            ("secs", &exp.secs),
+            ("flags", &exp.flags),
+            ("ciaddr", &exp.ciaddr),
+            ("yiaddr", &exp.yiaddr),
+            ("siaddr", &exp.siaddr),
+            ("giaddr", &exp.giaddr),
+            ("chaddr", &exp.chaddr),
+            ("sname", &exp.sname),
+            ("file", &exp.file),
+            ("vend", &exp.vend),
+            ("vend-size", &exp.vend_size),
+            ("end-option", &exp.end_option),
+        ];
+        for (name, m) in fields {
+            if let Some(m) = m {
+                let actual = bootp_field(&p, name);
+                let sent = bootp_field(&q, name);
+                if let Err(e) = m.check(&actual, Some(&sent), s) {
+                    out.push(Mismatch { field: format!("reply.{name}"), expected: e, actual: actual.to_string() });
+                }
+            }
+        }
+        for (name, m) in &exp.options {
+            let code = crate::options::option_code(name)?;
+            let actual = option_val(&p, code);
+            let sent = option_val(&q, code);
+            if let Err(e) = m.check(&actual, Some(&sent), s) {
+                out.push(Mismatch { field: format!("reply.options.{name}"), expected: e, actual: actual.to_string() });
+            }
+        }
+        if let Some(d) = &exp.delivered_to {
+            self.check_delivery(d, &f, &p, out);
+        }
+        Ok(Some(reply_json(&p, &f)))
+    }
+
+    fn check_delivery(&self, d: &Delivery, f: &Frame<'_>, p: &BootpPacket<&[u8]>, out: &mut Vec<Mismatch>) {
+        let dst_mac = f.dst_mac().map(|m| Val::Mac(m.to_vec())).unwrap_or(Val::Absent);
+        let dst_ip = f.ipv4().map(|i| Val::Ip(i.dst)).unwrap_or(Val::Absent);
+        let dst_port = f.udp().map(|u| Val::Int(u64::from(u.dst_port))).unwrap_or(Val::Absent);
+        let chaddr = Val::Mac(p.chaddr().get(..6).unwrap_or(p.chaddr()).to_vec());
+        let (mac, ip, port): (Val, Val, u64) = match d {
+            Delivery::Named(DeliveryName::Broadcast) => {
+                (Val::Mac(vec![0xff; 6]), Val::Ip(Ipv4Addr::BROADCAST), u64::from(bootp::CLIENT_PORT))
+            }
+            Delivery::Named(DeliveryName::Unicast) => (chaddr, Val::Ip(p.yiaddr()), u64::from(bootp::CLIENT_PORT)),
+            Delivery::Named(DeliveryName::Ciaddr) => (chaddr, Val::Ip(p.ciaddr()), u64::from(bootp::CLIENT_PORT)),
+            Delivery::Named(DeliveryName::Relay) => {
+                (Val::Mac(self.env.harness_mac.0.to_vec()), Val::Ip(p.giaddr()), u64::from(bootp::SERVER_PORT))
+            }
+            Delivery::Explicit(e) => {
+                for (name, m, actual) in
+                    [("mac", &e.mac, &dst_mac), ("ip", &e.ip, &dst_ip), ("port", &e.port, &dst_port)]
+                {
+                    if let Some(m) = m {
+                        if let Err(x) = m.check(actual, None, &self.scope) {
+                            out.push(Mismatch {
+                                field: format!("reply.delivered-to.{name}"),
+                                expected: x,
+                                actual: actual.to_string(),
+                            });
+                        }
+                    }
+                }
+                return;
+            }
+        };
+        for (name, want, actual) in
+            [("mac", mac, dst_mac), ("ip", ip, dst_ip), ("port", Val::Int(port), dst_port)]
+        {
+            if want != actual {
+                out.push(Mismatch {
+                    field: format!("reply.delivered-to.{name}"),
+                    expected: want.to_string(),
+                    actual: actual.to_string(),
+                });
+            }
+        }
+    }
+
+    fn check_rarp_reply(&self, exp: &ReplyExpect, replies: &[Vec<u8>], out: &mut Vec<Mismatch>) -> Option<Json> {
+        let Some(first) = replies.first() else {
+            out.push(Mismatch { field: "reply".into(), expected: "a RARP reply".into(), actual: "no reply".into() });
+            return None;
+        };
+        let f = Frame::parse(LinkType::Ethernet, first).ok()?;
+        let Net::Arp { body, .. } = f.net else { return None };
+        let p = arp::Packet::new_unchecked(body);
+        let vals = [
+            ("op", Val::Int(u64::from(u16::from(p.operation())))),
+            ("sha", Val::Mac(p.sha().to_vec())),
+            ("spa", p.sender_ipv4().map_or(Val::Absent, Val::Ip)),
+            ("tha", Val::Mac(p.tha().to_vec())),
+            ("tpa", p.target_ipv4().map_or(Val::Absent, Val::Ip)),
+        ];
+        for (name, m) in &exp.rarp {
+            let actual = vals.iter().find(|(n, _)| n == name).map_or(Val::Absent, |(_, v)| v.clone());
+            if let Err(e) = m.check(&actual, None, &self.scope) {
+                out.push(Mismatch { field: format!("reply.rarp.{name}"), expected: e, actual: actual.to_string() });
+            }
+        }
+        Some(json!({
+            "sha": vals[1].1.to_string(), "spa": vals[2].1.to_string(),
+            "tha": vals[3].1.to_string(), "tpa": vals[4].1.to_string(),
+        }))
+    }
+
+    fn check_transfer(&self, exp: &TransferExpect, t: &TftpClient, out: &mut Vec<Mismatch>) -> Result<Json, String> {
+        let s = &self.scope;
+        let sha = sha256_hex(&t.data);
+        if let Some(m) = &exp.error {
+            let actual = t.error.as_ref().map_or(Val::Absent, |(c, _)| Val::Int(u64::from(*c)));
+            if let Err(e) = m.check(&actual, None, s) {
+                out.push(Mismatch { field: "transfer.error".into(), expected: e, actual: actual.to_string() });
+            }
+        } else if let Some((c, msg)) = &t.error {
+            out.push(Mismatch {
+                field: "transfer".into(),
+                expected: "the file".into(),
+                actual: format!("ERROR {c} {:?}", String::from_utf8_lossy(msg)),
+            });
+        } else if !t.complete {
+            out.push(Mismatch {
+                field: "transfer".into(),
+                expected: "a complete transfer".into(),
+                actual: format!("{} octets, then {}", t.data.len(), t.failure.clone().unwrap_or("silence".into())),
+            });
+        }
+        if let Some(f) = &exp.site_file {
+            let name = f.render(s)?;
+            let want = self
+                .env
+                .site
+                .file_for_path(&name)
+                .and_then(|(n, _)| self.env.site.file_content(n))
+                .ok_or_else(|| format!("`{name}` is not a site file"))?;
+            if t.data != want {
+                out.push(Mismatch {
+                    field: "transfer.content".into(),
+                    expected: format!("site file {name}: {} octets, sha256 {}", want.len(), sha256_hex(&want)),
+                    actual: format!("{} octets, sha256 {sha}", t.data.len()),
+                });
+            }
+        }
+        if let Some(m) = &exp.sha256 {
+            if let Err(e) = m.check(&Val::Bytes(sha.clone().into_bytes()), None, s) {
+                out.push(Mismatch { field: "transfer.sha256".into(), expected: e, actual: sha.clone() });
+            }
+        }
+        if let Some(m) = &exp.size {
+            let n = Val::Int(t.data.len() as u64);
+            if let Err(e) = m.check(&n, None, s) {
+                out.push(Mismatch { field: "transfer.size".into(), expected: e, actual: n.to_string() });
+            }
+        }
+        for (name, m) in &exp.oack {
+            let actual = t
+                .oack
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map_or(Val::Absent, |(_, v)| Val::Bytes(v.clone().into_bytes()));
+            if let Err(e) = m.check(&actual, None, s) {
+                out.push(Mismatch { field: format!("transfer.oack.{name}"), expected: e, actual: actual.to_string() });
+            }
+        }
+        Ok(json!({ "size": t.data.len(), "sha256": sha }))
+    }
+}
+
+fn expect_name(e: &Expect) -> &'static str {
+    match e {
+        Expect::Reply { .. } => "reply",
+        Expect::NoReply { .. } => "no-reply",
+        Expect::Any { .. } => "any",
+        Expect::Transfer { .. } => "transfer",
+    }
+}
+
+/// One line about a frame, for "expected no reply, got …".
+pub fn describe_frame(f: &[u8]) -> String {
+    match Frame::parse(LinkType::Ethernet, f) {
+        Ok(p) => match p.bootp() {
+            Some(b) => {
+                let q = BootpPacket::new_unchecked(b);
+                format!("{} xid={:#010x} yiaddr={} ({} octets)", q.op(), q.xid(), q.yiaddr(), b.len())
+            }
+            None => format!("a frame of {} octets, EtherType {:#06x}", f.len(), p.ethertype),
+        },
+        Err(e) => format!("an unparsable frame ({e})"),
+    }
+}
+
+/// A header field of a BOOTP message as a matcher value.
+pub fn bootp_field(p: &BootpPacket<&[u8]>, name: &str) -> Val {
+    if p.check_len().is_err() && name != "size" {
+        return Val::Absent;
+    }
+    match name {
+        "size" => Val::Int(p.as_bytes().len() as u64),
+        "op" => Val::Named(
+            u64::from(p.op().to_u8()),
+            match p.op() {
+                bootp::Op::Request => "BOOTREQUEST",
+                bootp::Op::Reply => "BOOTREPLY",
+                bootp::Op::Other(_) => "unknown",
+            },
+        ),
+        "htype" => Val::Int(u64::from(p.htype())),
+        "hlen" => Val::Int(u64::from(p.hlen())),
+        "hops" => Val::Int(u64::from(p.hops())),
+        "xid" => Val::Int(u64::from(p.xid())),
+        "secs" => Val::Int(u64::from(p.secs())),
+        "flags" => Val::Int(u64::from(p.flags())),
+        "ciaddr" => Val::Ip(p.ciaddr()),
+        "yiaddr" => Val::Ip(p.yiaddr()),
+        "siaddr" => Val::Ip(p.siaddr()),
+        "giaddr" => Val::Ip(p.giaddr()),
+        "chaddr" => Val::Mac(p.chaddr().to_vec()),
+        "sname" => Val::Bytes(p.sname().to_vec()),
+        "file" => Val::Bytes(p.file().to_vec()),
+        "vend" => Val::Bytes(
+            match p.vend_kind() {
+                bootp::VendKind::Rfc1048 => "rfc1048",
+                bootp::VendKind::Cmu => "cmu",
+                bootp::VendKind::Raw => "raw",
+                bootp::VendKind::Empty => "empty",
+            }
+            .as_bytes()
+            .to_vec(),
+        ),
+        "vend-size" => Val::Int(p.vend().len() as u64),
+        "end-option" => Val::Bool(p.walk().any(|i| matches!(i, Ok(wopt::Item::End { area: bootcheck_wire::Area::Options, .. })))),
+        _ => Val::Absent,
+    }
+}
+
+/// An option's value (RFC 3396 aggregate of all instances) as a matcher value.
+pub fn option_val(p: &BootpPacket<&[u8]>, code: u8) -> Val {
+    let Some(data) = p.aggregate(code) else { return Val::Absent };
+    match wopt::Value::decode(code, &data) {
+        Ok(v) => value_val(&v),
+        Err(_) => Val::Bytes(data.to_vec()),
+    }
+}
+
+fn value_val(v: &wopt::Value<'_>) -> Val {
+    use wopt::Value as V;
+    match *v {
+        V::Ip(a) => Val::Ip(a),
+        V::Ips(l) => Val::List(l.iter().map(Val::Ip).collect()),
+        V::IpPairs(l) => Val::List(
+            l.iter()
+                .collect::<Vec<_>>()
+                .chunks(2)
+                .map(|c| Val::Bytes(c.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" ").into_bytes()))
+                .collect(),
+        ),
+        V::U8(n) | V::NodeType(n) => Val::Int(u64::from(n)),
+        V::U16(n) => Val::Int(u64::from(n)),
+        V::U32(n) => Val::Int(u64::from(n)),
+        V::I32(n) => Val::Int(n as u32 as u64),
+        V::Bool(b) => Val::Bool(b),
+        V::Str(s) | V::Bytes(s) | V::Unknown(s) => Val::Bytes(s.to_vec()),
+        V::U16s(l) => Val::List(l.iter().map(|x| Val::Int(u64::from(x))).collect()),
+        V::Codes(c) => Val::List(c.iter().map(|&x| Val::Int(u64::from(x))).collect()),
+        V::MessageType(t) => Val::Named(u64::from(t.to_u8()), t.name()),
+        V::Overload(o) => Val::Int(u64::from(o.to_u8())),
+        V::ClientId { kind, id } => {
+            let mut b = vec![kind];
+            b.extend_from_slice(id);
+            Val::Bytes(b)
+        }
+        V::ClientIdDuid { .. } | V::RelayAgent(_) | V::ClientNdi { .. } | V::MachineId { .. } => {
+            let mut b = Vec::new();
+            v.encode(&mut b);
+            Val::Bytes(b)
+        }
+    }
+}
+
+/// The reply's fields for `$reply.*`.
+fn reply_json(p: &BootpPacket<&[u8]>, f: &Frame<'_>) -> Json {
+    let mut o = serde_json::Map::new();
+    for name in ["op", "htype", "hlen", "hops", "xid", "secs", "flags", "ciaddr", "yiaddr", "siaddr", "giaddr", "chaddr"] {
+        o.insert(name.into(), json!(bootp_field(p, name).to_string()));
+    }
+    o.insert("sname".into(), json!(String::from_utf8_lossy(p.sname())));
+    o.insert("file".into(), json!(String::from_utf8_lossy(p.file())));
+    o.insert("size".into(), json!(p.as_bytes().len()));
+    let mut opts = serde_json::Map::new();
+    for l in p.options() {
+        let name = wopt::name(l.option.code).to_string();
+        if !opts.contains_key(&name) {
+            let v = match option_val(p, l.option.code) {
+                Val::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
+                Val::Named(n, _) => n.to_string(),
+                other => other.to_string().trim_matches(|c| c == '[' || c == ']').to_string(),
+            };
+            opts.insert(name, json!(v));
+        }
+    }
+    o.insert("options".into(), Json::Object(opts));
+    if let Some(m) = f.src_mac() {
+        o.insert("src-mac".into(), json!(Mac(m).to_string()));
+    }
+    if let Some(i) = f.ipv4() {
+        o.insert("src-ip".into(), json!(i.src.to_string()));
+    }
+    Json::Object(o)
+}
+
+/// A TFTP read, as the client (RFC 1350; RFC 2347–2349 and 7440 options).
+#[derive(Debug)]
+struct TftpClient {
+    mac: [u8; 6],
+    ip: Ipv4Addr,
+    port: u16,
+    server_mac: [u8; 6],
+    server: Ipv4Addr,
+    file: String,
+    mode: String,
+    options: Vec<(String, String)>,
+    /// The server's TID, once its first packet came.
+    tid: Option<u16>,
+    blksize: usize,
+    windowsize: u16,
+    next_block: u16,
+    /// Blocks received since the last ACK.
+    unacked: u16,
+    last_ack: Option<Vec<u8>>,
+    retry_at: Duration,
+    retries: u32,
+    data: Vec<u8>,
+    oack: Vec<(String, String)>,
+    error: Option<(u16, Vec<u8>)>,
+    failure: Option<String>,
+    complete: bool,
+    done: bool,
+}
+
+impl TftpClient {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        mac: [u8; 6],
+        ip: Ipv4Addr,
+        port: u16,
+        server_mac: [u8; 6],
+        server: Ipv4Addr,
+        file: String,
+        mode: String,
+        options: Vec<(String, String)>,
+        now: Duration,
+    ) -> Self {
+        TftpClient {
+            mac,
+            ip,
+            port,
+            server_mac,
+            server,
+            file,
+            mode,
+            options,
+            tid: None,
+            blksize: 512,
+            windowsize: 1,
+            next_block: 1,
+            unacked: 0,
+            last_ack: None,
+            retry_at: now + TFTP_RETRY,
+            retries: 0,
+            data: Vec::new(),
+            oack: Vec::new(),
+            error: None,
+            failure: None,
+            complete: false,
+            done: false,
+        }
+    }
+
+    fn udp(&self, dst_port: u16, payload: &[u8]) -> Result<Vec<u8>, String> {
+        let ep = UdpEndpoints {
+            src_mac: self.mac,
+            dst_mac: self.server_mac,
+            src_ip: self.ip,
+            dst_ip: self.server,
+            src_port: self.port,
+            dst_port,
+            ttl: 64,
+        };
+        frame::build_udp(&ep, payload).map_err(|e| e.to_string())
+    }
+
+    fn rrq_frame(&self) -> Result<Vec<u8>, String> {
+        let mut p = vec![0, 1];
+        p.extend(self.file.as_bytes());
+        p.push(0);
+        p.extend(self.mode.as_bytes());
+        p.push(0);
+        for (k, v) in &self.options {
+            p.extend(k.as_bytes());
+            p.push(0);
+            p.extend(v.as_bytes());
+            p.push(0);
+        }
+        self.udp(tftp::SERVER_PORT, &p)
+    }
+
+    fn ack(&mut self, block: u16, now: Duration) -> Option<Vec<u8>> {
+        let tid = self.tid?;
+        let mut p = vec![0, 4];
+        p.extend(block.to_be_bytes());
+        let f = self.udp(tid, &p).ok()?;
+        self.last_ack = Some(f.clone());
+        self.retry_at = now + TFTP_RETRY;
+        self.retries = 0;
+        Some(f)
+    }
+
+    fn on_timeout(&mut self, now: Duration) -> Option<Vec<u8>> {
+        self.retries += 1;
+        if self.retries > TFTP_RETRIES {
+            self.failure = Some(format!("no packet from the server after {TFTP_RETRIES} retransmissions"));
+            self.done = true;
+            return None;
+        }
+        self.retry_at = now + TFTP_RETRY;
+        match &self.last_ack {
+            Some(a) => Some(a.clone()),
+            None => self.rrq_frame().ok(),
+        }
+    }
+
+    /// Handle a frame; `None` if it is not part of this transfer.
+    fn on_frame(&mut self, now: Duration, f: &Frame<'_>) -> Option<Vec<Vec<u8>>> {
+        if self.done {
+            return None;
+        }
+        let ip = f.ipv4()?;
+        let u = f.udp()?;
+        if ip.src != self.server || ip.dst != self.ip || u.dst_port != self.port {
+            return None;
+        }
+        match self.tid {
+            None => self.tid = Some(u.src_port),
+            Some(t) if t != u.src_port => {
+                // RFC 1350 §4: a packet from another TID gets ERROR 5; the transfer goes on.
+                let mut p = vec![0, 5, 0, 5];
+                p.extend(b"Unknown transfer ID\0");
+                return Some(self.udp(u.src_port, &p).ok().into_iter().collect());
+            }
+            Some(_) => {}
+        }
+        let mut out = Vec::new();
+        match tftp::Repr::parse_bytes(u.payload) {
+            Ok(tftp::Repr::Oack { options }) => {
+                for o in &options {
+                    let k = String::from_utf8_lossy(o.name).into_owned();
+                    let v = String::from_utf8_lossy(o.value).into_owned();
+                    match o.kind() {
+                        Some(tftp::OptionKind::Blksize) => self.blksize = o.value_u64().unwrap_or(512) as usize,
+                        Some(tftp::OptionKind::Windowsize) => {
+                            self.windowsize = o.value_u64().unwrap_or(1).clamp(1, 65535) as u16
+                        }
+                        _ => {}
+                    }
+                    self.oack.push((k, v));
+                }
+                out.extend(self.ack(0, now));
+            }
+            Ok(tftp::Repr::Data { block, data }) => {
+                if block == self.next_block {
+                    self.data.extend_from_slice(data);
+                    self.next_block = self.next_block.wrapping_add(1);
+                    self.unacked += 1;
+                    let last = data.len() < self.blksize;
+                    if last || self.unacked >= self.windowsize {
+                        out.extend(self.ack(block, now));
+                        self.unacked = 0;
+                    }
+                    if last {
+                        self.complete = true;
+                        self.done = true;
+                    }
+                } else if block == self.next_block.wrapping_sub(1) && self.windowsize == 1 {
+                    // Our ACK was lost: ACK again (never ACK ahead).
+                    out.extend(self.ack(block, now));
+                }
+            }
+            Ok(tftp::Repr::Error { code, message }) => {
+                self.error = Some((code.into(), message.to_vec()));
+                self.done = true;
+            }
+            Ok(other) => {
+                self.failure = Some(format!("unexpected {}", other.opcode()));
+                self.done = true;
+            }
+            Err(e) => {
+                self.failure = Some(format!("malformed TFTP packet: {e}"));
+                self.done = true;
+            }
+        }
+        Some(out)
+    }
+}
+
+/// Something that answers frames in virtual time: the in-process reference server, or
+/// a test double.
+pub trait Responder {
+    /// A frame from the harness at `now`; the frames to send back.
+    fn on_frame(&mut self, now: Duration, frame: &[u8]) -> Vec<Vec<u8>>;
+    /// When the responder next wants `on_timeout` (retransmissions).
+    fn next_timeout(&self) -> Option<Duration> {
+        None
+    }
+    fn on_timeout(&mut self, _now: Duration) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+}
+
+/// Latency the virtual wire adds to every frame.
+pub const VIRTUAL_LATENCY: Duration = Duration::from_micros(100);
+
+/// Run an execution against a responder in virtual time: waits for silence cost
+/// nothing, so a scenario that expects `no-reply: 3s` finishes at once. Deterministic.
+pub fn run_virtual(mut exec: Execution, r: &mut dyn Responder) -> ExecutionResult {
+    let mut now = Duration::ZERO;
+    // Frames in flight to the harness, in arrival order.
+    let mut inbound: VecDeque<(Duration, Vec<u8>)> = VecDeque::new();
+    for _ in 0..10_000_000u32 {
+        while let Some(f) = exec.poll_transmit(now) {
+            for reply in r.on_frame(now, &f) {
+                inbound.push_back((now + VIRTUAL_LATENCY, reply));
+            }
+        }
+        if exec.is_finished() {
+            break;
+        }
+        let next = [inbound.front().map(|(t, _)| *t), exec.poll_timeout(), r.next_timeout()]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(next) = next else { break };
+        now = now.max(next);
+        if now > Duration::from_secs(3600) {
+            break;
+        }
+        while inbound.front().is_some_and(|(t, _)| *t <= now) {
+            if let Some((_, f)) = inbound.pop_front() {
+                exec.handle_frame(now, &f);
+            }
+        }
+        if r.next_timeout().is_some_and(|t| t <= now) {
+            for reply in r.on_timeout(now) {
+                inbound.push_back((now + VIRTUAL_LATENCY, reply));
+            }
+        }
+        if exec.poll_timeout().is_some_and(|t| t <= now) {
+            exec.handle_timeout(now);
+        }
+    }
+    exec.finish()
+}

@@ -1,0 +1,659 @@
+//! The scenario data model: what a scenario file says, deserialized with unknown keys
+//! rejected. `scenarios/schema.json` is generated from these types.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer};
+
+use crate::matcher::Matcher;
+use crate::template::Template;
+
+/// A scenario file.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Scenario {
+    /// Stable id, e.g. `rfc951/known-client`. Snapshots and reports are named after it.
+    pub id: String,
+    /// One line saying what the scenario proves.
+    pub title: String,
+    /// The clauses it exercises, e.g. `RFC951 §7.3`.
+    #[serde(default)]
+    pub cites: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The site client the exchanges are made for (MAC, fixed IP, boot file…).
+    #[serde(default)]
+    pub client: Option<ClientRef>,
+    /// Expected deviations per target, with the reason: recorded, not hidden.
+    #[serde(default)]
+    pub deviations: BTreeMap<String, Deviation>,
+    pub steps: Vec<Step>,
+}
+
+/// Which client a scenario plays: a site client by name, or an unknown one.
+#[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
+#[schemars(untagged)]
+pub enum ClientRef {
+    /// A client from the site, by name.
+    Known(String),
+    /// A client the site does not know.
+    Unknown(UnknownClient),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct UnknownClient {
+    pub mac: crate::site::Mac,
+}
+
+impl<'de> Deserialize<'de> for ClientRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_yaml::Value::deserialize(d)?;
+        match v {
+            serde_yaml::Value::String(s) => Ok(ClientRef::Known(s)),
+            v @ serde_yaml::Value::Mapping(_) => {
+                serde_yaml::from_value(v).map(ClientRef::Unknown).map_err(serde::de::Error::custom)
+            }
+            _ => Err(serde::de::Error::custom(
+                "expected a site client name (e.g. `ws1`) or `{ mac: 02:00:00:00:be:99 }` for an unknown client",
+            )),
+        }
+    }
+}
+
+/// What a target is known to do differently.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Deviation {
+    /// Why: the server's documented behaviour, a finding page, a version.
+    pub why: String,
+    /// `fail` (default): the scenario is expected to fail on this target, and passing
+    /// is reported so the record gets updated; `skip`: not run on this target.
+    #[serde(default)]
+    pub outcome: DeviationOutcome,
+    /// The step (1-based) expected to fail; any step when absent.
+    #[serde(default)]
+    pub step: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviationOutcome {
+    #[default]
+    Fail,
+    Skip,
+}
+
+/// One exchange: something sent, what is expected back, what to remember.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Step {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// What to send. Absent: only wait/observe (e.g. `expect: { no-reply: 2s }`).
+    #[serde(default)]
+    pub send: Option<Send>,
+    /// Send this many copies (each with the same xid); the expectation applies to the
+    /// replies of all of them.
+    #[serde(default = "one")]
+    pub repeat: u32,
+    pub expect: Expect,
+    /// Variables for later steps: `name: reply.siaddr`, `name: reply.options.server-id`.
+    #[serde(default)]
+    pub capture: BTreeMap<String, String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// What to send: exactly one of `bootp`, `tftp-read`, `rarp`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(try_from = "SendRepr")]
+pub enum Send {
+    /// A BOOTREQUEST (DHCP and BSDP messages are BOOTREQUESTs with options).
+    Bootp(Box<BootpSend>),
+    /// A TFTP read of a file (RFC 1350), with options (RFC 2347–2349, 7440).
+    TftpRead(TftpRead),
+    /// A RARP request (RFC 903) for a hardware address.
+    Rarp(RarpSend),
+}
+
+/// The YAML shape of [`Send`]: a mapping with one key. (A struct, so that errors inside
+/// keep their line and column.)
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SendRepr {
+    /// A BOOTREQUEST (DHCP and BSDP messages are BOOTREQUESTs with options).
+    #[serde(default)]
+    pub bootp: Option<Box<BootpSend>>,
+    /// A TFTP read of a file (RFC 1350), with options (RFC 2347–2349, 7440).
+    #[serde(default)]
+    pub tftp_read: Option<TftpRead>,
+    /// A RARP request (RFC 903) for a hardware address.
+    #[serde(default)]
+    pub rarp: Option<RarpSend>,
+}
+
+impl TryFrom<SendRepr> for Send {
+    type Error = String;
+    fn try_from(r: SendRepr) -> Result<Self, String> {
+        match (r.bootp, r.tftp_read, r.rarp) {
+            (Some(b), None, None) => Ok(Send::Bootp(b)),
+            (None, Some(t), None) => Ok(Send::TftpRead(t)),
+            (None, None, Some(r)) => Ok(Send::Rarp(r)),
+            _ => Err("`send` takes exactly one of `bootp`, `tftp-read`, `rarp`".into()),
+        }
+    }
+}
+
+/// Addressing of a sent frame. Defaults: from the client's MAC, 0.0.0.0:68, to the
+/// Ethernet and IP broadcast, port 67 — a client with no address (RFC 951 §4).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Endpoint {
+    #[serde(default)]
+    pub mac: Option<Template>,
+    #[serde(default)]
+    pub ip: Option<Template>,
+    #[serde(default)]
+    pub port: Option<u16>,
+}
+
+/// Who sends: the client itself, or the harness playing a relay agent (RFC 951 §8,
+/// RFC 1542 §4): from the relay's address and port 67, giaddr set, hops 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    #[default]
+    Client,
+    Relay,
+}
+
+/// Falsified IPv4/UDP header fields (the raw path; CVE-2015-8605's shape).
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LiesSpec {
+    /// IPv4 header length in 32-bit words (5 is honest).
+    pub ihl: Option<u8>,
+    pub ip_total_len: Option<u16>,
+    pub ip_checksum: Option<u16>,
+    pub udp_len: Option<u16>,
+    pub udp_checksum: Option<u16>,
+}
+
+/// The BROADCAST flag (RFC 1542 §2.2) or the whole flags field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(untagged)]
+pub enum Flags {
+    /// `broadcast` (0x8000) or `unicast` (0).
+    Named(FlagName),
+    Value(u16),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlagName {
+    Broadcast,
+    Unicast,
+}
+
+impl Flags {
+    pub fn value(self) -> u16 {
+        match self {
+            Flags::Named(FlagName::Broadcast) => 0x8000,
+            Flags::Named(FlagName::Unicast) => 0,
+            Flags::Value(v) => v,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Flags {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_yaml::Value::deserialize(d)? {
+            serde_yaml::Value::String(s) if s == "broadcast" => Ok(Flags::Named(FlagName::Broadcast)),
+            serde_yaml::Value::String(s) if s == "unicast" => Ok(Flags::Named(FlagName::Unicast)),
+            serde_yaml::Value::Number(n) => n
+                .as_u64()
+                .and_then(|v| u16::try_from(v).ok())
+                .map(Flags::Value)
+                .ok_or_else(|| serde::de::Error::custom(format!("flags {n} does not fit 16 bits"))),
+            other => Err(serde::de::Error::custom(format!(
+                "expected `broadcast`, `unicast` or a 16-bit number for flags, found {}",
+                crate::matcher::describe(&other)
+            ))),
+        }
+    }
+}
+
+/// Octets given as text or hex: `"some text"` or `{ hex: "63 82 53 63" }`.
+#[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
+#[schemars(untagged)]
+pub enum Octets {
+    Text(Template),
+    Hex(HexOctets),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HexOctets {
+    /// Hex digits; spaces, colons and dashes are ignored.
+    #[schemars(with = "String")]
+    pub hex: Hex,
+}
+
+/// Parsed hex octets.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Hex(pub Vec<u8>);
+
+impl<'de> Deserialize<'de> for Hex {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_hex(&s).map(Hex).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Parse hex digits, ignoring whitespace, `:` and `-`.
+pub fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
+    let digits: Vec<char> = s.chars().filter(|c| !c.is_whitespace() && *c != ':' && *c != '-').collect();
+    if digits.len() % 2 != 0 {
+        return Err(format!("`{s}` has an odd number of hex digits"));
+    }
+    digits
+        .chunks(2)
+        .map(|p| {
+            let t: String = p.iter().collect();
+            u8::from_str_radix(&t, 16).map_err(|_| format!("`{t}` in `{s}` is not a hex octet"))
+        })
+        .collect()
+}
+
+impl<'de> Deserialize<'de> for Octets {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_yaml::Value::deserialize(d)? {
+            serde_yaml::Value::String(s) => Ok(Octets::Text(Template::new(s))),
+            v @ serde_yaml::Value::Mapping(_) => {
+                serde_yaml::from_value(v).map(Octets::Hex).map_err(serde::de::Error::custom)
+            }
+            other => Err(serde::de::Error::custom(format!(
+                "expected text or {{ hex: \"...\" }}, found {}",
+                crate::matcher::describe(&other)
+            ))),
+        }
+    }
+}
+
+/// The vend field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
+#[schemars(untagged)]
+pub enum VendSpec {
+    /// `rfc1048` (cookie + options, the default), `rfc951` (64 zero octets, no cookie),
+    /// `cmu` (the CMU vendor area), `none` (no vend field: a 236-octet message).
+    Named(VendName),
+    /// Exactly these octets; `options` must be empty.
+    Raw { raw: Octets },
+    /// Another cookie in place of 99.130.83.99, followed by the options.
+    Cookie { cookie: Octets },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum VendName {
+    Rfc1048,
+    Rfc951,
+    Cmu,
+    None,
+}
+
+impl<'de> Deserialize<'de> for VendSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            raw: Octets,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Cookie {
+            cookie: Octets,
+        }
+        let v = serde_yaml::Value::deserialize(d)?;
+        let err = |what: &str| {
+            serde::de::Error::custom(format!(
+                "expected `rfc1048`, `rfc951`, `cmu`, `none`, {{ raw: ... }} or {{ cookie: ... }} for vend{what}"
+            ))
+        };
+        match &v {
+            serde_yaml::Value::String(s) => match s.as_str() {
+                "rfc1048" => Ok(VendSpec::Named(VendName::Rfc1048)),
+                "rfc951" => Ok(VendSpec::Named(VendName::Rfc951)),
+                "cmu" => Ok(VendSpec::Named(VendName::Cmu)),
+                "none" => Ok(VendSpec::Named(VendName::None)),
+                other => Err(err(&format!(", found `{other}`"))),
+            },
+            serde_yaml::Value::Mapping(m) if m.contains_key("raw") => serde_yaml::from_value::<Raw>(v)
+                .map(|r| VendSpec::Raw { raw: r.raw })
+                .map_err(serde::de::Error::custom),
+            serde_yaml::Value::Mapping(m) if m.contains_key("cookie") => serde_yaml::from_value::<Cookie>(v)
+                .map(|c| VendSpec::Cookie { cookie: c.cookie })
+                .map_err(serde::de::Error::custom),
+            _ => Err(err("")),
+        }
+    }
+}
+
+/// A BOOTREQUEST to send. Every field has the value a plain RFC 951 client would use;
+/// set one to make the request unusual or wrong on purpose.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BootpSend {
+    /// Default 1 (BOOTREQUEST).
+    pub op: Option<u8>,
+    /// Default 1 (Ethernet).
+    pub htype: Option<u8>,
+    /// Default 6.
+    pub hlen: Option<u8>,
+    /// Default 0 (1 when sent as a relay).
+    pub hops: Option<u8>,
+    /// Default: derived from the run seed, the scenario id and the step.
+    pub xid: Option<u32>,
+    pub secs: Option<u16>,
+    pub flags: Option<Flags>,
+    pub ciaddr: Option<Template>,
+    pub yiaddr: Option<Template>,
+    pub siaddr: Option<Template>,
+    /// Default 0.0.0.0 (the relay address when sent as a relay).
+    pub giaddr: Option<Template>,
+    /// Client hardware address: a MAC, or `{ hex: ... }` for all 16 octets; default the
+    /// scenario client's MAC.
+    pub chaddr: Option<Octets>,
+    pub sname: Option<Octets>,
+    pub file: Option<Octets>,
+    pub vend: Option<VendSpec>,
+    /// DHCP message type sugar: `discover`, `request`, `inform`… (option 53).
+    pub dhcp: Option<String>,
+    /// Options in order, by codebook name or number; values are typed by the option's
+    /// kind, or `{ hex: ... }` for exactly those octets (any length, to lie).
+    #[serde(default)]
+    pub options: crate::options::OptionList,
+    /// Octets appended after the options (before End): malformed TLVs on purpose.
+    pub raw_options: Option<Octets>,
+    /// Whether to write End (255) after the options. Default true.
+    pub end: Option<bool>,
+    /// Pad the message to at least this many octets. Default 300 (RFC 951).
+    pub pad_to: Option<usize>,
+    /// Cut the BOOTP message to this many octets after building it.
+    pub truncate: Option<usize>,
+    /// Who sends it.
+    #[serde(default, rename = "as")]
+    pub role: Role,
+    #[serde(default)]
+    pub from: Endpoint,
+    #[serde(default)]
+    pub to: Endpoint,
+    #[serde(default)]
+    pub lies: LiesSpec,
+}
+
+/// A TFTP read.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TftpRead {
+    /// Server address; default the site server.
+    pub server: Option<Template>,
+    /// File name as sent in the RRQ.
+    pub file: Template,
+    /// `octet` (default) or `netascii`.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// RFC 2347 options in order: blksize, tsize, timeout, windowsize, or any name.
+    #[serde(default, deserialize_with = "ordered_strings")]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub options: Vec<(String, String)>,
+    /// Client port; default derived from the seed (≥ 1024).
+    pub port: Option<u16>,
+}
+
+/// A RARP request (RFC 903 op 3).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RarpSend {
+    /// The hardware address to resolve; default the client's MAC.
+    pub target: Option<Template>,
+    /// Hardware length to claim (6 is honest).
+    pub hlen: Option<u8>,
+}
+
+/// What the step expects: exactly one of `reply`, `no-reply`, `any`, `transfer`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(try_from = "ExpectRepr")]
+pub enum Expect {
+    /// A reply (or several) matching these checks.
+    Reply { reply: Box<ReplyExpect> },
+    /// Silence for this long (e.g. `3s`).
+    NoReply { no_reply: Dur },
+    /// Either; only the target's health matters (robustness steps).
+    Any { any: Dur },
+    /// A TFTP transfer outcome.
+    Transfer { transfer: TransferExpect },
+}
+
+/// The YAML shape of [`Expect`].
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ExpectRepr {
+    /// A reply (or several) matching these checks.
+    #[serde(default)]
+    pub reply: Option<Box<ReplyExpect>>,
+    /// Silence for this long (e.g. `3s`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub no_reply: Option<Dur>,
+    /// Reply or not; only the target's health matters (robustness steps).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub any: Option<Dur>,
+    /// A TFTP transfer outcome.
+    #[serde(default)]
+    pub transfer: Option<TransferExpect>,
+}
+
+impl TryFrom<ExpectRepr> for Expect {
+    type Error = String;
+    fn try_from(r: ExpectRepr) -> Result<Self, String> {
+        match (r.reply, r.no_reply, r.any, r.transfer) {
+            (Some(reply), None, None, None) => Ok(Expect::Reply { reply }),
+            (None, Some(no_reply), None, None) => Ok(Expect::NoReply { no_reply }),
+            (None, None, Some(any), None) => Ok(Expect::Any { any }),
+            (None, None, None, Some(transfer)) => Ok(Expect::Transfer { transfer }),
+            _ => Err("`expect` takes exactly one of `reply`, `no-reply`, `any`, `transfer`".into()),
+        }
+    }
+}
+
+/// Where a reply must be delivered (RFC 1542 §5.4, RFC 2131 §4.1).
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(untagged)]
+pub enum Delivery {
+    /// `broadcast`: ff:ff:ff:ff:ff:ff, 255.255.255.255:68. `unicast`: chaddr MAC,
+    /// yiaddr:68. `relay`: giaddr:67. `ciaddr`: ciaddr:68.
+    Named(DeliveryName),
+    /// Explicit matchers on the frame's destination.
+    Explicit(DeliveryExplicit),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeliveryName {
+    Broadcast,
+    Unicast,
+    Relay,
+    Ciaddr,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DeliveryExplicit {
+    pub mac: Option<Matcher>,
+    pub ip: Option<Matcher>,
+    pub port: Option<Matcher>,
+}
+
+impl<'de> Deserialize<'de> for Delivery {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_yaml::Value::deserialize(d)?;
+        match &v {
+            serde_yaml::Value::String(_) => serde_yaml::from_value(v).map(Delivery::Named).map_err(|_| {
+                serde::de::Error::custom("expected `broadcast`, `unicast`, `relay`, `ciaddr` or { mac, ip, port }")
+            }),
+            serde_yaml::Value::Mapping(_) => {
+                serde_yaml::from_value(v).map(Delivery::Explicit).map_err(serde::de::Error::custom)
+            }
+            _ => Err(serde::de::Error::custom("expected `broadcast`, `unicast`, `relay`, `ciaddr` or { mac, ip, port }")),
+        }
+    }
+}
+
+/// Checks on a reply. Every field is a [`Matcher`].
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ReplyExpect {
+    /// How long to wait. Default 2s.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub within: Option<Dur>,
+    /// How many replies: a number or a range `1..3`. Default: at least one (the step
+    /// ends at the first); with a count, the whole window is watched.
+    #[serde(default)]
+    pub count: Option<Matcher>,
+    pub delivered_to: Option<Delivery>,
+    /// BOOTP message length in octets (UDP payload).
+    pub size: Option<Matcher>,
+    pub op: Option<Matcher>,
+    pub htype: Option<Matcher>,
+    pub hlen: Option<Matcher>,
+    pub hops: Option<Matcher>,
+    pub xid: Option<Matcher>,
+    pub secs: Option<Matcher>,
+    pub flags: Option<Matcher>,
+    pub ciaddr: Option<Matcher>,
+    pub yiaddr: Option<Matcher>,
+    pub siaddr: Option<Matcher>,
+    pub giaddr: Option<Matcher>,
+    pub chaddr: Option<Matcher>,
+    /// sname up to its first NUL.
+    pub sname: Option<Matcher>,
+    /// file up to its first NUL.
+    pub file: Option<Matcher>,
+    /// What the vend field holds: `rfc1048`, `cmu`, `raw`, `empty`.
+    pub vend: Option<Matcher>,
+    /// Length of the vend field.
+    pub vend_size: Option<Matcher>,
+    /// Whether an End option terminates the options.
+    pub end_option: Option<Matcher>,
+    /// Per option, by name or code: `absent`, `present`, a value, or any matcher.
+    #[serde(default)]
+    pub options: BTreeMap<String, Matcher>,
+    /// RARP reply fields (op, sha, spa, tha, tpa) when the step sent RARP.
+    #[serde(default)]
+    pub rarp: BTreeMap<String, Matcher>,
+}
+
+/// Checks on a TFTP transfer.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TransferExpect {
+    /// Default 10s for the whole transfer.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub within: Option<Dur>,
+    /// The received octets equal this site file (name relative to the boot home).
+    pub site_file: Option<Template>,
+    pub sha256: Option<Matcher>,
+    pub size: Option<Matcher>,
+    /// An ERROR packet's code instead of data (1 not found, 2 access violation…).
+    pub error: Option<Matcher>,
+    /// The OACK's options, by name.
+    #[serde(default)]
+    pub oack: BTreeMap<String, Matcher>,
+}
+
+/// A duration written `2s`, `500ms`, `1.5s`, `1m`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Dur(pub Duration);
+
+impl fmt::Display for Dur {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms % 1000 == 0 {
+            write!(f, "{}s", ms / 1000)
+        } else {
+            write!(f, "{ms}ms")
+        }
+    }
+}
+
+/// Parse `2s`, `500ms`, `1.5s`, `1m`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.find(|c: char| c.is_ascii_alphabetic()).map_or((s, "s"), |i| s.split_at(i));
+    let n: f64 = num.trim().parse().map_err(|_| format!("`{s}` is not a duration: expected e.g. 2s, 500ms"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use ms, s or m)")),
+    };
+    if !(0.0..=3600.0).contains(&secs) {
+        return Err(format!("`{s}` is out of range (0 to 1h)"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_yaml::Value::deserialize(d)? {
+            serde_yaml::Value::String(s) => parse_duration(&s).map(Dur).map_err(serde::de::Error::custom),
+            serde_yaml::Value::Number(n) => n
+                .as_f64()
+                .filter(|v| (0.0..=3600.0).contains(v))
+                .map(|v| Dur(Duration::from_secs_f64(v)))
+                .ok_or_else(|| serde::de::Error::custom("duration out of range")),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a duration like 2s or 500ms, found {}",
+                crate::matcher::describe(&other)
+            ))),
+        }
+    }
+}
+
+/// A mapping read in document order, keys and values as text.
+fn ordered_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+    use serde::de::Error;
+    let text = |v: serde_yaml::Value| match v {
+        serde_yaml::Value::String(s) => Ok(s),
+        serde_yaml::Value::Number(n) => Ok(n.to_string()),
+        serde_yaml::Value::Bool(b) => Ok(b.to_string()),
+        o => Err(D::Error::custom(format!("expected text or a number, found {}", crate::matcher::describe(&o)))),
+    };
+    match serde_yaml::Value::deserialize(d)? {
+        serde_yaml::Value::Mapping(m) => m.into_iter().map(|(k, v)| Ok((text(k)?, text(v)?))).collect(),
+        serde_yaml::Value::Null => Ok(Vec::new()),
+        o => Err(D::Error::custom(format!("expected `name: value` pairs, found {}", crate::matcher::describe(&o)))),
+    }
+}
+
+impl JsonSchema for Dur {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": ["string", "number"],
+            "description": "A duration: 2s, 500ms, 1.5s, 1m (a bare number is seconds)"
+        })
+    }
+}
