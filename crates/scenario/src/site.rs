@@ -210,7 +210,7 @@ impl Site {
     /// it.
     pub fn file_for_path(&self, path: &str) -> Option<(&str, &TftpFile)> {
         let home = self.boot.home.trim_end_matches('/');
-        let rel = path.strip_prefix(home).map(|r| r.trim_start_matches('/')).unwrap_or(path);
+        let rel = path.strip_prefix(home).and_then(|r| r.strip_prefix('/')).unwrap_or(path);
         self.files.get_key_value(rel).map(|(k, v)| (k.as_str(), v))
     }
     /// Octets of a site file (deterministic from name and size).
