@@ -74,7 +74,7 @@ pub fn redact(s: &str) -> String {
     for line in s.lines() {
         let mut l = line.to_string();
         if let Some(i) = l.find("xid=0x") {
-            let end = (i + 16).min(l.len());
+            let end = (i + 14).min(l.len());
             l.replace_range(i..end, "xid=[xid]");
         }
         out.push_str(&l);
@@ -100,10 +100,17 @@ pub fn render(result: &ExecutionResult) -> String {
             StepVerdict::Error(e) => writeln!(out, "verdict: error: {e}"),
         };
         // Repeated sends and bulk TFTP data are summarised, not listed.
-        let mut sent = s.sent.iter().filter(|f| !is_arp(f)).peekable();
-        if let Some(first) = sent.next() {
-            let n = 1 + sent.count();
-            let _ = writeln!(out, "-> sent{}:", if n > 1 { format!(" x{n}") } else { String::new() });
+        let sent: Vec<&Vec<u8>> = s.sent.iter().filter(|f| !is_arp(f)).collect();
+        if let [first, rest @ ..] = sent.as_slice() {
+            let n = 1 + rest.len();
+            let note = if n == 1 {
+                String::new()
+            } else if rest.iter().all(|f| f == first) {
+                format!(" x{n} (identical)")
+            } else {
+                format!(" ({n} frames, first shown)")
+            };
+            let _ = writeln!(out, "-> sent{note}:");
             out.push_str(&indent(&decode_frame(first)));
         }
         let received: Vec<&Vec<u8>> = s.received.iter().filter(|f| !is_arp(f)).collect();

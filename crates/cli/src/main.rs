@@ -1,0 +1,146 @@
+//! `bootcheck`: the command-line front end. Thin by design: it parses arguments, picks
+//! the backend and prints reports; the work is in the library crates.
+
+mod decode;
+mod report;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit status: every scenario passed (or deviated as recorded).
+pub const EXIT_OK: u8 = 0;
+/// Exit status: a scenario failed (or a recorded deviation no longer happens).
+pub const EXIT_FAIL: u8 = 1;
+/// Exit status: bad input (YAML, schema, capture) or an unusable environment.
+pub const EXIT_INPUT: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "bootcheck", version, about = "Conformance test and fuzzing harness for network-boot servers")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Junit,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenario files or directories (default: scenarios/).
+    pub paths: Vec<PathBuf>,
+    /// The site file (default: scenarios/site.yaml).
+    #[arg(long)]
+    pub site: Option<PathBuf>,
+    /// Target: a profile name under targets/ or a path to a profile. Default: the
+    /// built-in reference server (in the lab when namespaces can be made, otherwise
+    /// in-process).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Run the built-in reference server in this process, even when a lab is possible.
+    #[arg(long, conflicts_with = "target")]
+    pub in_process: bool,
+    /// Reference server fault switch (repeatable): wrong-xid, short-reply, …
+    #[arg(long = "fault")]
+    pub faults: Vec<String>,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Output directory for pcapngs, server log, JSON and JUnit (default: out/run-<time>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run only shard K of N (1-based), e.g. 2/4.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Scenarios to run at once (in-process).
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Write each scenario's normalised decode as the new snapshot.
+    #[arg(long)]
+    pub update_snapshots: bool,
+    /// Seed for xids and ports (same seed, same frames).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Subcommand)]
+enum LabCmd {
+    /// Create a lab and leave it up; prints its names.
+    Up {
+        #[arg(long)]
+        site: Option<PathBuf>,
+        /// Also create the relay namespace (client ↔ relay ↔ server).
+        #[arg(long)]
+        relay: bool,
+    },
+    /// Tear down a lab by id.
+    Down { id: String },
+    /// Remove labs whose owner process is gone (all bootcheck labs with --force).
+    Clean {
+        #[arg(long)]
+        force: bool,
+    },
+    /// List labs.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run scenarios against a target and report a verdict per scenario.
+    Run(RunArgs),
+    /// List the scenarios that would run.
+    List {
+        paths: Vec<PathBuf>,
+        #[arg(long)]
+        site: Option<PathBuf>,
+    },
+    /// List the target profiles.
+    Targets,
+    /// Manage network-namespace labs.
+    Lab {
+        #[command(subcommand)]
+        cmd: LabCmd,
+    },
+    /// Run the built-in reference server on an interface (used inside a lab).
+    Refserver {
+        #[arg(long)]
+        site: PathBuf,
+        #[arg(long)]
+        iface: String,
+        #[arg(long = "fault")]
+        faults: Vec<String>,
+        /// Stop after this many seconds (bounded by default: 1 hour).
+        #[arg(long, default_value_t = 3600)]
+        max_seconds: u64,
+    },
+    /// Print the JSON Schema of scenario files.
+    Schema,
+    /// Decode every BOOTP/DHCP, TFTP and ARP/RARP packet of pcap or pcapng captures,
+    /// with every finding (lying lengths, malformed options…).
+    Decode {
+        #[arg(required = true)]
+        captures: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::List { paths, site } => run::list(&paths, site.as_deref()),
+        Command::Targets => run::targets(),
+        Command::Lab { cmd } => run::lab(cmd),
+        Command::Refserver { site, iface, faults, max_seconds } => run::refserver(&site, &iface, &faults, max_seconds),
+        Command::Schema => {
+            print!("{}", bootcheck_scenario::schema_json());
+            EXIT_OK
+        }
+        Command::Decode { captures } => decode::decode(&captures),
+    };
+    ExitCode::from(code)
+}

@@ -1,0 +1,343 @@
+//! `bootcheck run`, `list`, `targets`, `lab`, `refserver`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bootcheck_lab::run::{self as labrun, Mode, ScenarioRun};
+use bootcheck_refserver::Fault;
+use bootcheck_scenario::{discover, load_scenario, load_site, Scenario, Site};
+
+use crate::report::{self, Totals};
+use crate::{Format, LabCmd, RunArgs, EXIT_FAIL, EXIT_INPUT, EXIT_OK};
+
+fn default_site(site: Option<&Path>) -> PathBuf {
+    site.map_or_else(|| PathBuf::from("scenarios/site.yaml"), Path::to_path_buf)
+}
+
+/// Load the site and every scenario under `paths`; print every load error.
+fn load_all(paths: &[PathBuf], site: Option<&Path>) -> Result<(PathBuf, Site, Vec<(PathBuf, Scenario)>), u8> {
+    let site_path = default_site(site);
+    if !site_path.exists() {
+        eprintln!(
+            "error: site file {} not found: run from the bootcheck checkout or pass --site FILE",
+            site_path.display()
+        );
+        return Err(EXIT_INPUT);
+    }
+    let site = load_site(&site_path).map_err(|e| {
+        eprintln!("error: {e}");
+        EXIT_INPUT
+    })?;
+    let paths = if paths.is_empty() { vec![PathBuf::from("scenarios")] } else { paths.to_vec() };
+    for p in &paths {
+        if !p.exists() {
+            eprintln!("error: {}: no such file or directory", p.display());
+            return Err(EXIT_INPUT);
+        }
+    }
+    let files: Vec<PathBuf> = discover(&paths)
+        .into_iter()
+        .filter(|f| f.canonicalize().ok() != site_path.canonicalize().ok())
+        .collect();
+    let mut out = Vec::new();
+    let mut bad = 0;
+    for f in files {
+        match load_scenario(&f, &site) {
+            Ok(s) => out.push((f, s)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                bad += 1;
+            }
+        }
+    }
+    if bad > 0 {
+        eprintln!("{bad} scenario file(s) could not be loaded; nothing was run");
+        return Err(EXIT_INPUT);
+    }
+    if out.is_empty() {
+        eprintln!("error: no scenario files under {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        return Err(EXIT_INPUT);
+    }
+    Ok((site_path, site, out))
+}
+
+pub fn list(paths: &[PathBuf], site: Option<&Path>) -> u8 {
+    match load_all(paths, site) {
+        Ok((_, _, scns)) => {
+            for (p, s) in scns {
+                println!("{:<45} {}  [{}]  ({})", s.id, s.title, s.cites.join(", "), p.display());
+            }
+            EXIT_OK
+        }
+        Err(c) => c,
+    }
+}
+
+pub fn targets() -> u8 {
+    println!("{:<12} built-in reference server (RFC 951/1542/1534, TFTP, RARP); fault switches: {}", "reference", Fault::ALL_NAMES.join(", "));
+    match bootcheck_lab::target::list_profiles(Path::new("targets")) {
+        Ok(list) => {
+            for (name, desc) in list {
+                if name != "reference" {
+                    println!("{name:<12} {desc}");
+                }
+            }
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_INPUT
+        }
+    }
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (k, n) = s.split_once('/').ok_or_else(|| format!("--shard {s}: expected K/N, e.g. 2/4"))?;
+    let (k, n): (usize, usize) = (k.parse().map_err(|_| "bad K")?, n.parse().map_err(|_| "bad N")?);
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("--shard {s}: need 1 <= K <= N"));
+    }
+    Ok((k, n))
+}
+
+/// Where snapshots of a target live.
+pub fn snapshot_dir(target: &str) -> PathBuf {
+    PathBuf::from("scenarios/snapshots").join(target)
+}
+
+/// Write a snapshot file in insta's format, so `cargo insta review` and the rstest
+/// suite read what `--update-snapshots` wrote.
+pub fn write_snapshot(dir: &Path, id: &str, text: &str) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("scenario@{}.snap", labrun::file_stem(id)));
+    let body = format!("---\nsource: crates/cli/tests/scenarios.rs\nexpression: snapshot\n---\n{text}");
+    std::fs::write(&path, body)?;
+    Ok(path)
+}
+
+pub fn run(args: &RunArgs) -> u8 {
+    let (site_path, site, mut scns) = match load_all(&args.paths, args.site.as_deref()) {
+        Ok(v) => v,
+        Err(c) => return c,
+    };
+    if let Some(s) = &args.shard {
+        match parse_shard(s) {
+            Ok((k, n)) => scns = labrun::shard(scns, k, n),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_INPUT;
+            }
+        }
+    }
+    let mut faults = Vec::new();
+    for f in &args.faults {
+        match Fault::from_str(f) {
+            Ok(x) => faults.push(x),
+            Err(e) => {
+                eprintln!("error: --fault {f}: {e}");
+                return EXIT_INPUT;
+            }
+        }
+    }
+    let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("out/run-{stamp}")));
+    if let Err(e) = std::fs::create_dir_all(&out) {
+        eprintln!("error: cannot create out dir {}: {e}", out.display());
+        return EXIT_INPUT;
+    }
+    // Pick the backend.
+    let target_name = args.target.clone().unwrap_or_else(|| "reference".into());
+    let (mode, why) = match (&args.target, args.in_process) {
+        (_, true) => (Mode::InProcess, "--in-process".to_string()),
+        (Some(_), false) => (Mode::Lab, String::new()),
+        (None, false) => match bootcheck_lab::privilege() {
+            bootcheck_lab::Privilege::Root => (Mode::Lab, String::new()),
+            bootcheck_lab::Privilege::UserNamespaces => (
+                Mode::InProcess,
+                "not root; the lab does not use unprivileged user namespaces yet: run as root for the lab".to_string(),
+            ),
+            bootcheck_lab::Privilege::None => (
+                Mode::InProcess,
+                "not root and no user namespaces: network namespaces cannot be made here".to_string(),
+            ),
+        },
+    };
+    let human = args.format == Format::Human;
+    if human {
+        let note = if why.is_empty() { String::new() } else { format!(" ({why})") };
+        println!(
+            "bootcheck: {} scenario(s) against {target_name}, {}{note}\n  out dir: {}",
+            scns.len(),
+            mode.describe(),
+            out.display()
+        );
+    }
+    let color = human && std::io::stdout().is_terminal();
+    let bar = if human && std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(scns.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let mut on_done = |r: &ScenarioRun| {
+        let text = report::line(r, color);
+        match &bar {
+            Some(b) => {
+                b.println(text);
+                b.inc(1);
+                b.set_message(r.scenario.id.clone());
+            }
+            None if human => println!("{text}"),
+            None => {}
+        }
+    };
+    let runs: Vec<ScenarioRun> = match mode {
+        Mode::InProcess => run_in_process(&scns, &site, &faults, args, &out, &mut on_done),
+        Mode::Lab => {
+            let lab_target = args.target.clone().unwrap_or_else(|| "reference".into());
+            match labrun::run_lab(&labrun::LabRunOptions {
+                site_path: site_path.clone(),
+                site: site.clone(),
+                target: lab_target,
+                faults: args.faults.clone(),
+                seed: args.seed,
+                out: out.clone(),
+                targets_dir: PathBuf::from("targets"),
+            }, &scns, &mut on_done) {
+                Ok(r) => r,
+                Err(e) => {
+                    if let Some(b) = &bar {
+                        b.finish_and_clear();
+                    }
+                    eprintln!("error: {e}");
+                    return EXIT_INPUT;
+                }
+            }
+        }
+    };
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    if args.update_snapshots {
+        let dir = snapshot_dir(&target_name);
+        for r in &runs {
+            if !r.snapshot.is_empty() {
+                if let Err(e) = write_snapshot(&dir, &r.scenario.id, &r.snapshot) {
+                    eprintln!("error: writing snapshot: {e}");
+                }
+            }
+        }
+        if human {
+            println!("snapshots written to {}", dir.display());
+        }
+    }
+    let mode_text = mode.describe();
+    if let Err(e) = report::write_files(&out, &runs, &target_name, mode_text) {
+        eprintln!("error: writing reports to {}: {e}", out.display());
+    }
+    let totals = Totals::of(&runs);
+    match args.format {
+        Format::Human => {
+            let total: Duration = runs.iter().map(|r| r.duration).sum();
+            println!(
+                "\n{} passed, {} failed, {} deviations, {} skipped, {} errors ({} scenarios, {:.1}s {})",
+                totals.passed,
+                totals.failed,
+                totals.deviations,
+                totals.skipped,
+                totals.errors,
+                runs.len(),
+                total.as_secs_f64(),
+                if mode == Mode::InProcess { "virtual" } else { "wall" }
+            );
+            println!("reports: {}, {}", out.join("report.json").display(), out.join("junit.xml").display());
+        }
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report::json(&runs, &target_name, mode_text)).unwrap_or_default()
+        ),
+        Format::Junit => println!("{}", report::junit(&runs, &target_name)),
+    }
+    if totals.ok() {
+        EXIT_OK
+    } else {
+        EXIT_FAIL
+    }
+}
+
+fn run_in_process(
+    scns: &[(PathBuf, Scenario)],
+    site: &Site,
+    faults: &[Fault],
+    args: &RunArgs,
+    out: &Path,
+    on_done: &mut dyn FnMut(&ScenarioRun),
+) -> Vec<ScenarioRun> {
+    let jobs = args.jobs.max(1);
+    let mut runs: Vec<ScenarioRun> = Vec::with_capacity(scns.len());
+    for chunk in scns.chunks(jobs) {
+        let results: Vec<ScenarioRun> = std::thread::scope(|s| {
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|(p, scn)| s.spawn(move || labrun::run_in_process(p, scn, site, faults, args.seed, Some(out))))
+                .collect();
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        });
+        for r in results {
+            on_done(&r);
+            runs.push(r);
+        }
+    }
+    runs
+}
+
+pub fn lab(cmd: LabCmd) -> u8 {
+    match labrun::lab_command(match cmd {
+        LabCmd::Up { site, relay } => labrun::LabCommand::Up { site: default_site(site.as_deref()), relay },
+        LabCmd::Down { id } => labrun::LabCommand::Down { id },
+        LabCmd::Clean { force } => labrun::LabCommand::Clean { force },
+        LabCmd::List => labrun::LabCommand::List,
+    }) {
+        Ok(text) => {
+            print!("{text}");
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_INPUT
+        }
+    }
+}
+
+pub fn refserver(site: &Path, iface: &str, faults: &[String], max_seconds: u64) -> u8 {
+    let site = match load_site(site) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_INPUT;
+        }
+    };
+    let mut fs = Vec::new();
+    for f in faults {
+        match Fault::from_str(f) {
+            Ok(x) => fs.push(x),
+            Err(e) => {
+                eprintln!("error: --fault {f}: {e}");
+                return EXIT_INPUT;
+            }
+        }
+    }
+    match labrun::serve_refserver(site, fs, iface, Duration::from_secs(max_seconds)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_INPUT
+        }
+    }
+}

@@ -1,0 +1,467 @@
+//! Running scenarios against a target: in-process (the reference server in virtual
+//! time, no privileges) or in the lab (a real process in a namespace, real time, raw
+//! frames). Both feed the same sans-IO engine; results, pcapngs and snapshots come out
+//! the same way.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use bootcheck_refserver::{Fault, Health, Server};
+use bootcheck_scenario::engine::{self, Dir, Env, Execution, ExecutionResult, Responder};
+use bootcheck_scenario::verdict::{self, Outcome};
+use bootcheck_scenario::{snapshot, Mac, Scenario, Site};
+
+use crate::pcapng::{Direction, PcapNgWriter};
+
+pub use bootcheck_refserver::Fault as RefFault;
+
+/// Where the scenarios run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The reference server, in this process, in virtual time.
+    InProcess,
+    /// A target process inside a network-namespace lab.
+    Lab,
+}
+
+impl Mode {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Mode::InProcess => "in-process (virtual time, no network)",
+            Mode::Lab => "lab (network namespaces, veth, raw Ethernet)",
+        }
+    }
+}
+
+/// One scenario's run.
+#[derive(Debug, Clone)]
+pub struct ScenarioRun {
+    pub path: PathBuf,
+    pub scenario: Scenario,
+    pub target: String,
+    pub outcome: Outcome,
+    pub result: Option<ExecutionResult>,
+    /// The pcapng of every frame of the scenario, when an out dir was given.
+    pub pcap: Option<PathBuf>,
+    /// The normalised decode (for snapshots).
+    pub snapshot: String,
+    /// Wall time (lab) or virtual time (in-process) the scenario took.
+    pub duration: Duration,
+}
+
+/// The harness's own MAC in the lab and in-process (locally administered).
+pub const HARNESS_MAC: Mac = Mac([0x02, 0x00, 0x00, 0x00, 0xbc, 0x01]);
+
+/// A file name for a scenario id: `rfc951/known-client` → `rfc951_known-client`.
+pub fn file_stem(id: &str) -> String {
+    id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect()
+}
+
+/// The reference server as a virtual-time responder.
+struct RefResponder<'a>(&'a mut Server);
+
+impl Responder for RefResponder<'_> {
+    fn on_frame(&mut self, now: Duration, frame: &[u8]) -> Vec<Vec<u8>> {
+        self.0.handle_frame(now, frame)
+    }
+    fn next_timeout(&self) -> Option<Duration> {
+        self.0.poll_timeout()
+    }
+    fn on_timeout(&mut self, now: Duration) -> Vec<Vec<u8>> {
+        self.0.handle_timeout(now)
+    }
+}
+
+/// Write an execution's trace as pcapng (virtual times are offset from `epoch`).
+pub fn write_pcap(path: &Path, result: &ExecutionResult, iface: &str, epoch: SystemTime) -> Result<(), String> {
+    let mut w = PcapNgWriter::create(path).map_err(|e| e.to_string())?;
+    let id = w.add_interface(iface, Some("bootcheck harness port"), 1, 65535).map_err(|e| e.to_string())?;
+    for t in &result.trace {
+        let dir = match t.dir {
+            Dir::Out => Direction::Out,
+            Dir::In => Direction::In,
+        };
+        w.write_packet(id, epoch + t.at, &t.frame, dir).map_err(|e| e.to_string())?;
+    }
+    w.finish().map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Run one scenario against a fresh in-process reference server.
+pub fn run_in_process(
+    path: &Path,
+    scenario: &Scenario,
+    site: &Site,
+    faults: &[Fault],
+    seed: u64,
+    out_dir: Option<&Path>,
+) -> ScenarioRun {
+    let target = "reference".to_string();
+    let base = ScenarioRun {
+        path: path.to_path_buf(),
+        scenario: scenario.clone(),
+        target: target.clone(),
+        outcome: Outcome::Pass,
+        result: None,
+        pcap: None,
+        snapshot: String::new(),
+        duration: Duration::ZERO,
+    };
+    if let Some(why) = verdict::skip_reason(scenario, &target) {
+        return ScenarioRun { outcome: Outcome::Skipped { why }, ..base };
+    }
+    let env = Env { site: site.clone(), seed, harness_mac: HARNESS_MAC };
+    let exec = match Execution::new(scenario.clone(), env) {
+        Ok(e) => e,
+        Err(message) => return ScenarioRun { outcome: Outcome::Error { message }, ..base },
+    };
+    let mut server = Server::new(site.clone(), faults.to_vec());
+    let result = engine::run_virtual(exec, &mut RefResponder(&mut server));
+    let mut outcome = verdict::judge(scenario, &target, &result);
+    if let Health::Crashed { reason } = server.health() {
+        if outcome.is_ok() {
+            outcome = Outcome::Fail { step: result.steps.len().max(1) };
+        }
+        let _ = reason;
+    }
+    let duration = result.steps.iter().map(|s| s.elapsed).sum();
+    let pcap = out_dir.and_then(|d| {
+        let p = d.join("pcap").join(format!("{}.pcapng", file_stem(&scenario.id)));
+        std::fs::create_dir_all(p.parent()?).ok()?;
+        write_pcap(&p, &result, "virtual0", SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)).ok()?;
+        Some(p)
+    });
+    ScenarioRun { outcome, snapshot: snapshot::render(&result), result: Some(result), pcap, duration, ..base }
+}
+
+/// Drive an execution over a real port until it finishes; `deadline` bounds the whole
+/// scenario. `send` puts a frame on the wire; `recv` waits until the instant given for
+/// one frame.
+pub fn drive_real(
+    mut exec: Execution,
+    send: &mut dyn FnMut(&[u8]) -> Result<(), String>,
+    recv: &mut dyn FnMut(Instant) -> Result<Option<Vec<u8>>, String>,
+    interrupted: &dyn Fn() -> bool,
+) -> Result<ExecutionResult, String> {
+    let start = Instant::now();
+    let limit = Duration::from_secs(600);
+    loop {
+        let now = start.elapsed();
+        while let Some(f) = exec.poll_transmit(now) {
+            send(&f)?;
+        }
+        if exec.is_finished() {
+            return Ok(exec.finish());
+        }
+        if interrupted() {
+            return Err("interrupted".into());
+        }
+        if now > limit {
+            return Err(format!("scenario still running after {}s", limit.as_secs()));
+        }
+        let wake = exec.poll_timeout().unwrap_or(now + Duration::from_millis(100));
+        // Wake at least every 100 ms to notice Ctrl-C.
+        let until = start + wake.min(now + Duration::from_millis(100));
+        match recv(until)? {
+            Some(frame) => exec.handle_frame(start.elapsed(), &frame),
+            None => {
+                let t = start.elapsed();
+                if exec.poll_timeout().is_some_and(|w| w <= t) {
+                    exec.handle_timeout(t);
+                }
+            }
+        }
+    }
+}
+
+/// Keep `runs` whose index falls in shard `k` of `n` (1-based k).
+pub fn shard<T>(items: Vec<T>, k: usize, n: usize) -> Vec<T> {
+    items.into_iter().enumerate().filter(|(i, _)| n == 0 || i % n == k.saturating_sub(1)).map(|(_, t)| t).collect()
+}
+
+/// What `run_lab` needs.
+#[derive(Debug, Clone)]
+pub struct LabRunOptions {
+    pub site_path: PathBuf,
+    pub site: Site,
+    /// A profile name under `targets_dir`, or a path to a profile file.
+    pub target: String,
+    /// Reference server fault switches (passed to the profile as `faults`).
+    pub faults: Vec<String>,
+    pub seed: u64,
+    pub out: PathBuf,
+    pub targets_dir: PathBuf,
+}
+
+fn load_target(opts: &LabRunOptions) -> Result<crate::Target, String> {
+    let p = Path::new(&opts.target);
+    let t = if opts.target.ends_with(".yaml") || opts.target.contains('/') {
+        crate::Target::load(p)
+    } else {
+        crate::Target::load_named(&opts.targets_dir, &opts.target)
+    };
+    t.map_err(|e| e.to_string())
+}
+
+/// Run scenarios against a target started inside a fresh lab. The lab is torn down
+/// on return (success or error), on panic (Drop) and on Ctrl-C (the driver notices the
+/// flag and returns).
+pub fn run_lab(
+    opts: &LabRunOptions,
+    scns: &[(PathBuf, Scenario)],
+    on_done: &mut dyn FnMut(&ScenarioRun),
+) -> Result<Vec<ScenarioRun>, String> {
+    crate::install_signal_cleanup().map_err(|e| e.to_string())?;
+    let target = load_target(opts)?;
+    if let Err(e) = crate::Lab::reap_stale() {
+        eprintln!("warning: reaping stale labs: {e}");
+    }
+    let spec = crate::LabSpec::new(opts.site.clone(), crate::Topology::Direct);
+    let lab = crate::Lab::up(&spec).map_err(|e| e.to_string())?;
+    let names = lab.names().clone();
+    let run_dir = opts.out.join("run");
+    std::fs::create_dir_all(&run_dir).map_err(|e| format!("creating {}: {e}", run_dir.display()))?;
+    // Daemons that drop privileges must be able to traverse the run dir.
+    for d in [&opts.out, &run_dir] {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755));
+    }
+    let mut start = crate::StartOptions::default();
+    start.vars.insert("faults".into(), serde_json::json!(opts.faults.join(",")));
+    let mut running = target.start_with(&lab, &opts.site, &run_dir, &start).map_err(|e| e.to_string())?;
+    // The client namespace holds the relay addresses (so the server can route to the
+    // harness-as-relay); a socket on relay:67 keeps its kernel from answering relayed
+    // replies with ICMP port-unreachable.
+    let _relay_sock = lab.udp_bind(crate::Role::Client, std::net::SocketAddr::from((opts.site.relay.ip, 67))).ok();
+    let mut port = crate::RawPort::open(&lab, crate::Role::Client).map_err(|e| e.to_string())?;
+    let name = target.name().to_string();
+    let mut runs = Vec::new();
+    let mut dead: Option<String> = None;
+    for (path, scn) in scns {
+        let base = ScenarioRun {
+            path: path.clone(),
+            scenario: scn.clone(),
+            target: name.clone(),
+            outcome: Outcome::Pass,
+            result: None,
+            pcap: None,
+            snapshot: String::new(),
+            duration: Duration::ZERO,
+        };
+        let run = if let Some(why) = verdict::skip_reason(scn, &name) {
+            ScenarioRun { outcome: Outcome::Skipped { why }, ..base }
+        } else if let Some(d) = &dead {
+            ScenarioRun { outcome: Outcome::Error { message: format!("target not running: {d}") }, ..base }
+        } else {
+            let pcap_path = opts.out.join("pcap").join(format!("{}.pcapng", file_stem(&scn.id)));
+            let _ = std::fs::create_dir_all(opts.out.join("pcap"));
+            let writer = crate::PcapNgWriter::create_shared(&pcap_path).map_err(|e| e.to_string())?;
+            port.attach(&writer).map_err(|e| e.to_string())?;
+            let _ = port.drain();
+            let env = Env { site: opts.site.clone(), seed: opts.seed, harness_mac: names.client_mac };
+            let t0 = Instant::now();
+            let result = match Execution::new(scn.clone(), env) {
+                Err(message) => Err(message),
+                Ok(exec) => {
+                    let cell = std::cell::RefCell::new(&mut port);
+                    drive_real(
+                        exec,
+                        &mut |f| port_send(&mut cell.borrow_mut(), f),
+                        &mut |deadline| port_recv(&mut cell.borrow_mut(), deadline),
+                        &crate::interrupted,
+                    )
+                }
+            };
+            if let Ok(mut w) = writer.lock() {
+                let _ = w.flush();
+            }
+            let duration = t0.elapsed();
+            if let Err(e) = running.check_alive() {
+                dead = Some(format!("{e}"));
+            }
+            match result {
+                Err(message) if message == "interrupted" => return Err("interrupted (Ctrl-C); the lab was torn down".into()),
+                Err(message) => ScenarioRun { outcome: Outcome::Error { message }, duration, ..base },
+                Ok(result) => {
+                    let mut outcome = match target.deviation(&scn.id) {
+                        // A deviation recorded in the target profile counts like one in
+                        // the scenario file.
+                        Some(why) if !scn.deviations.contains_key(&name) => {
+                            let mut s = scn.clone();
+                            s.deviations.insert(
+                                name.clone(),
+                                bootcheck_scenario::model::Deviation {
+                                    why: why.to_string(),
+                                    outcome: bootcheck_scenario::model::DeviationOutcome::Fail,
+                                    step: None,
+                                },
+                            );
+                            verdict::judge(&s, &name, &result)
+                        }
+                        _ => verdict::judge(scn, &name, &result),
+                    };
+                    if let Some(d) = &dead {
+                        outcome = Outcome::Error { message: format!("the target died during this scenario: {d}") };
+                    }
+                    ScenarioRun {
+                        outcome,
+                        snapshot: snapshot::render(&result),
+                        result: Some(result),
+                        pcap: Some(pcap_path),
+                        duration,
+                        ..base
+                    }
+                }
+            }
+        };
+        on_done(&run);
+        runs.push(run);
+    }
+    let log = running.log_path().to_path_buf();
+    let _ = std::fs::copy(&log, opts.out.join(format!("{name}.log")));
+    drop(port);
+    running.stop().map_err(|e| e.to_string())?;
+    lab.down().map_err(|e| e.to_string())?;
+    Ok(runs)
+}
+
+fn port_send(port: &mut crate::RawPort, f: &[u8]) -> Result<(), String> {
+    port.send(f).map_err(|e| e.to_string())
+}
+
+fn port_recv(port: &mut crate::RawPort, deadline: Instant) -> Result<Option<Vec<u8>>, String> {
+    match port.recv(deadline) {
+        Ok(v) => Ok(v.map(|(_, f)| f)),
+        Err(crate::LabError::Interrupted) => Err("interrupted".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `bootcheck lab …`.
+#[derive(Debug, Clone)]
+pub enum LabCommand {
+    Up { site: PathBuf, relay: bool },
+    Down { id: String },
+    Clean { force: bool },
+    List,
+}
+
+/// Carry out a `bootcheck lab` command; returns what to print.
+pub fn lab_command(cmd: LabCommand) -> Result<String, String> {
+    match cmd {
+        LabCommand::Up { site, relay } => {
+            let site = bootcheck_scenario::load_site(&site).map_err(|e| e.to_string())?;
+            let topo = if relay { crate::Topology::Relay } else { crate::Topology::Direct };
+            let names = crate::Lab::up_detached(&crate::LabSpec::new(site, topo)).map_err(|e| e.to_string())?;
+            Ok(format!("{names}\ntear down with: bootcheck lab down {}\n", names.id))
+        }
+        LabCommand::Down { id } => {
+            crate::netns::down(&id).map_err(|e| e.to_string())?;
+            Ok(format!("lab {id} torn down\n"))
+        }
+        LabCommand::Clean { force } => {
+            let r = crate::netns::clean(force).map_err(|e| e.to_string())?;
+            Ok(format!("{r:?}\n"))
+        }
+        LabCommand::List => {
+            let mut out = String::new();
+            for l in crate::netns::list() {
+                match l {
+                    Ok(s) => out.push_str(&format!("{} owner alive: {} namespaces: {}\n", s.id, s.owner_alive(), s.namespaces.join(" "))),
+                    Err(e) => out.push_str(&format!("unreadable lab state: {e}\n")),
+                }
+            }
+            if out.is_empty() {
+                out.push_str("no labs\n");
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// Whether this process runs inside a bootcheck lab namespace: its network namespace
+/// inode is that of one of the `/run/netns/bc…` namespaces a lab created.
+fn in_lab_netns() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(link) = std::fs::read_link("/proc/self/ns/net") else { return false };
+    let Some(ino) = link.to_str().and_then(|s| s.strip_prefix("net:[")).and_then(|s| s.strip_suffix(']')).and_then(|s| s.parse::<u64>().ok()) else {
+        return false;
+    };
+    let Ok(rd) = std::fs::read_dir("/run/netns") else { return false };
+    rd.flatten().any(|e| {
+        e.file_name().to_str().is_some_and(|n| crate::netns::ns_run_id(n).is_some())
+            && std::fs::metadata(e.path()).is_ok_and(|m| m.ino() == ino)
+    })
+}
+
+/// `bootcheck refserver`: the reference server on a raw interface of the namespace this
+/// process runs in (the lab starts it with `ip netns exec`). Refuses to run outside a
+/// bootcheck lab namespace. Prints `ready` once the capture is open; stops on SIGTERM/SIGINT or after
+/// `max`. A crash fault exits with status 134 (as an abort would).
+pub fn serve_refserver(site: Site, faults: Vec<Fault>, iface: &str, max: Duration) -> Result<u8, String> {
+    use std::os::fd::AsFd;
+    if !in_lab_netns() {
+        return Err(format!(
+            "refusing to serve on {iface}: this process is not inside a bootcheck lab namespace (bootcheck run starts the reference server there; `bootcheck lab up` makes one)"
+        ));
+    }
+    crate::install_signal_cleanup().map_err(|e| e.to_string())?;
+    let mut faults = faults;
+    if let Ok(v) = std::env::var("BOOTCHECK_FAULTS") {
+        for f in v.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+            faults.push(f.parse().map_err(|e| format!("BOOTCHECK_FAULTS: {f}: {e}"))?);
+        }
+    }
+    let cap = pcap::Capture::from_device(iface)
+        .and_then(|c| c.promisc(true).immediate_mode(true).snaplen(65535).open())
+        .map_err(|e| format!("opening {iface}: {e}"))?;
+    let mut cap = cap.setnonblock().map_err(|e| format!("{iface}: {e}"))?;
+    cap.direction(pcap::Direction::In).map_err(|e| format!("{iface}: {e}"))?;
+    // The reference server owns the interface: it answers ARP itself and builds every
+    // frame, so the namespace kernel gets no address on it (otherwise it would answer
+    // TFTP ACKs to the server's transfer ports with ICMP port-unreachable).
+    let flush = std::process::Command::new("ip").args(["addr", "flush", "dev", iface]).status();
+    if !flush.is_ok_and(|s| s.success()) {
+        return Err(format!("`ip addr flush dev {iface}` failed inside the lab namespace"));
+    }
+    let mut server = Server::new(site, faults.clone());
+    eprintln!("bootcheck refserver: ready on {iface} (faults: {})", if faults.is_empty() { "none".to_string() } else { faults.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", ") });
+    let start = Instant::now();
+    loop {
+        if crate::interrupted() || start.elapsed() > max {
+            return Ok(0);
+        }
+        let now = start.elapsed();
+        let wait = server.poll_timeout().map_or(Duration::from_millis(100), |t| t.saturating_sub(now)).min(Duration::from_millis(100));
+        {
+            let fd = cap.as_fd();
+            let mut fds = [nix::poll::PollFd::new(fd, nix::poll::PollFlags::POLLIN)];
+            let ms = u16::try_from(wait.as_millis()).unwrap_or(100);
+            let _ = nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(ms));
+        }
+        let mut out: Vec<Vec<u8>> = Vec::new();
+        loop {
+            match cap.next_packet() {
+                Ok(p) => {
+                    let frame = p.data.to_vec();
+                    out.extend(server.handle_frame(start.elapsed(), &frame));
+                }
+                Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => break,
+                Err(e) => return Err(format!("reading {iface}: {e}")),
+            }
+        }
+        let now = start.elapsed();
+        if server.poll_timeout().is_some_and(|t| t <= now) {
+            out.extend(server.handle_timeout(now));
+        }
+        for f in out {
+            cap.sendpacket(f.as_slice()).map_err(|e| format!("sending on {iface}: {e}"))?;
+        }
+        for e in server.log() {
+            eprintln!("{e}");
+        }
+        if let Health::Crashed { reason } = server.health() {
+            eprintln!("bootcheck refserver: simulated crash: {reason}");
+            return Ok(134);
+        }
+    }
+}
