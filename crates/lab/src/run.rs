@@ -117,11 +117,10 @@ pub fn run_in_process(
     let mut server = Server::new(site.clone(), faults.to_vec());
     let result = engine::run_virtual(exec, &mut RefResponder(&mut server));
     let mut outcome = verdict::judge(scenario, &target, &result);
+    // A crash is reported as such whatever the expectations said (robustness steps
+    // accept any reply, but never a dead server).
     if let Health::Crashed { reason } = server.health() {
-        if outcome.is_ok() {
-            outcome = Outcome::Fail { step: result.steps.len().max(1) };
-        }
-        let _ = reason;
+        outcome = Outcome::Error { message: format!("the target crashed: {reason}") };
     }
     let duration = result.steps.iter().map(|s| s.elapsed).sum();
     let pcap = out_dir.and_then(|d| {
@@ -130,6 +129,14 @@ pub fn run_in_process(
         write_pcap(&p, &result, "virtual0", SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)).ok()?;
         Some(p)
     });
+    // The server's decisions (each with its RFC clause), one log per scenario.
+    if let Some(d) = out_dir {
+        let dir = d.join("log");
+        if std::fs::create_dir_all(&dir).is_ok() {
+            let text: String = server.log().iter().map(|e| format!("{e}\n")).collect();
+            let _ = std::fs::write(dir.join(format!("{}.log", file_stem(&scenario.id))), text);
+        }
+    }
     ScenarioRun { outcome, snapshot: snapshot::render(&result), result: Some(result), pcap, duration, ..base }
 }
 

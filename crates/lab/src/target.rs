@@ -11,7 +11,8 @@
 //!   `site.clients.ws1.ip`, `site.files["boot/kernel.img"].size`, …) plus derived
 //!   values: `site.netmask`, `site.broadcast`, `site.prefix`, `site.network`, the same
 //!   four under `site.relay`, `clients.X.name`, `clients.X.bootfile_path` (full path
-//!   under `boot.home`), `files.X.path`, `files.X.blocks512`.
+//!   under `boot.home`), `clients.X.relayed` (its address is on the relay subnet),
+//!   `files.X.path`, `files.X.blocks512`.
 //! * `lab` — `id`, `topology`, `ns` / `iface` (the target's own namespace and veth),
 //!   `client_ns`, `server_ns`, `relay_ns`, `client_if`, `server_if`,
 //!   `relay_client_if`, `relay_server_if`, `client_mac`, `server_mac`, `run_dir`,
@@ -186,6 +187,8 @@ pub struct Profile {
     #[serde(default)]
     pub netns_etc: BTreeMap<String, String>,
     /// The TFTP root inside the run dir (default `tftp`), filled with the site files.
+    /// A template rendered with `site` only, e.g. `tftp{{ site.boot.home }}` for
+    /// servers that see the run dir's `tftp/` as `/` and the site's boot home under it.
     #[serde(default)]
     pub tftp_root: Option<String>,
     /// Known deviations: scenario id → why this server behaves differently.
@@ -333,7 +336,8 @@ impl Target {
             check("log.file".into(), f)?;
         }
         if let Some(r) = &profile.tftp_root {
-            if !is_relative_inside(r) {
+            check("tftp-root".into(), r)?;
+            if !r.contains("{{") && !is_relative_inside(r) {
                 return Err(err("tftp-root", format!("`{r}` must be a relative path without `..`")));
             }
         }
@@ -377,6 +381,24 @@ impl Target {
         self.profile.namespace.role()
     }
 
+    /// The TFTP root for this site: `run_dir` joined with the rendered `tftp-root`
+    /// (default `tftp`), which must stay a relative path inside the run dir.
+    pub fn tftp_root(&self, site: &Site, run_dir: &Path) -> Result<PathBuf, LabError> {
+        let Some(t) = &self.profile.tftp_root else { return Ok(run_dir.join("tftp")) };
+        let ctx = json!({ "site": site_context(site)? });
+        let rel = environment().render_str(t, &ctx).map_err(|e| LabError::Template {
+            what: format!("target `{}` ({}): tftp-root", self.profile.name, self.file.display()),
+            message: format!("{e:#}"),
+        })?;
+        if !is_relative_inside(&rel) {
+            return Err(LabError::Invalid(format!(
+                "target `{}`: tftp-root `{rel}` must be a relative path without `..`",
+                self.profile.name
+            )));
+        }
+        Ok(run_dir.join(rel))
+    }
+
     /// The template context for this lab, site and run dir (see the module docs).
     pub fn context(&self, n: &LabNames, site: &Site, run_dir: &Path, opts: &StartOptions) -> Result<Json, LabError> {
         let role = self.role();
@@ -386,7 +408,7 @@ impl Target {
                 self.profile.name, n.topology
             ))
         })?;
-        let tftp_root = run_dir.join(self.profile.tftp_root.as_deref().unwrap_or("tftp"));
+        let tftp_root = self.tftp_root(site, run_dir)?;
         let exe = match &opts.bootcheck_exe {
             Some(p) => p.clone(),
             None => std::env::current_exe().map_err(|e| LabError::io("finding this executable", e))?,
@@ -418,6 +440,8 @@ impl Target {
             "site_file": path(&site_file),
             "run_dir": path(run_dir),
             "tftp_root": path(&tftp_root),
+            // Reference-server fault switches, comma-separated (`bootcheck run --fault`).
+            "faults": "",
         });
         if let Some(m) = ctx.as_object_mut() {
             for (k, v) in &opts.vars {
@@ -494,7 +518,7 @@ impl Target {
                 serde_yaml::to_string(site).map_err(|e| LabError::Invalid(format!("serializing the site: {e}")))?;
             write_file(&run_dir.join("site.yaml"), text.as_bytes())?;
         }
-        let tftp_root = run_dir.join(self.profile.tftp_root.as_deref().unwrap_or("tftp"));
+        let tftp_root = self.tftp_root(site, &run_dir)?;
         fill_tftp_root(&tftp_root, site)?;
         for (i, (c, t)) in self.profile.config.iter().zip(&self.templates).enumerate() {
             let text = render(format!("config[{i}] {}", c.path), t)?;
@@ -855,7 +879,11 @@ fn site_context(site: &Site) -> Result<Json, LabError> {
     for (name, c) in &site.clients {
         merge(
             v.get_mut("clients").and_then(|m| m.get_mut(name)),
-            json!({ "name": name, "bootfile_path": site.full_path(&c.bootfile) }),
+            json!({
+                "name": name,
+                "bootfile_path": site.full_path(&c.bootfile),
+                "relayed": site.relay.subnet.contains(&c.ip),
+            }),
         );
     }
     for (name, f) in &site.files {
