@@ -173,11 +173,17 @@ pub fn junit(runs: &[ScenarioRun], target: &str) -> String {
     report.to_string().unwrap_or_default()
 }
 
-/// Write report.json and junit.xml into the out dir.
+/// Write report.json, junit.xml and each scenario's normalised decode into the out dir.
 pub fn write_files(out: &Path, runs: &[ScenarioRun], target: &str, mode: &str) -> std::io::Result<()> {
     std::fs::create_dir_all(out)?;
     let mut f = std::fs::File::create(out.join("report.json"))?;
     f.write_all(serde_json::to_string_pretty(&json(runs, target, mode)).unwrap_or_default().as_bytes())?;
     std::fs::write(out.join("junit.xml"), junit(runs, target))?;
+    // Each scenario's normalised decode (the snapshot text), `decode/<id stem>.txt`.
+    for r in runs.iter().filter(|r| !r.snapshot.is_empty()) {
+        let dir = out.join("decode");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(format!("{}.txt", bootcheck_lab::run::file_stem(&r.scenario.id))), &r.snapshot)?;
+    }
     Ok(())
 }

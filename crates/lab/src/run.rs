@@ -235,6 +235,7 @@ pub fn run_lab(
     let mut start = crate::StartOptions::default();
     start.vars.insert("faults".into(), serde_json::json!(opts.faults.join(",")));
     let mut running = target.start_with(&lab, &opts.site, &run_dir, &start).map_err(|e| e.to_string())?;
+    let run_dir_text = std::fs::canonicalize(&run_dir).unwrap_or_else(|_| run_dir.clone()).display().to_string();
     // The client namespace holds the relay addresses (so the server can route to the
     // harness-as-relay); a socket on relay:67 keeps its kernel from answering relayed
     // replies with ICMP port-unreachable.
@@ -309,9 +310,16 @@ pub fn run_lab(
                     if let Some(d) = &dead {
                         outcome = Outcome::Error { message: format!("the target died during this scenario: {d}") };
                     }
+                    // What only this run has: the lab's harness MAC (it carries the run
+                    // id) becomes the in-process one, so runs and backends compare line
+                    // for line; the run dir (servers name their own paths in TFTP error
+                    // messages) becomes `[run-dir]`.
+                    let snap = snapshot::render(&result)
+                        .replace(&names.client_mac.to_string(), &HARNESS_MAC.to_string())
+                        .replace(&run_dir_text, "[run-dir]");
                     ScenarioRun {
                         outcome,
-                        snapshot: snapshot::render(&result),
+                        snapshot: snap,
                         result: Some(result),
                         pcap: Some(pcap_path),
                         duration,

@@ -318,3 +318,38 @@ readiness: { log-line: 'ws3' }
     rt.stop().unwrap();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn tftp_root_is_a_site_template_and_clients_say_which_subnet_they_are_on() {
+    let t = profile(
+        r#"
+name: root
+tftp-root: "tftp{{ site.boot.home }}"
+command:
+  - "{{ tftp_root }} {{ lab.tftp_root }}"
+  - "{% for n, c in site.clients | items %}{{ n }}={{ c.relayed }} {% endfor %}"
+readiness: { delay: 1ms }
+"#,
+    );
+    let opts = StartOptions { bootcheck_exe: Some("/x".into()), ..StartOptions::default() };
+    let argv = t.render_command(&fake_names(), &site(), Path::new("/run/d"), &opts).unwrap();
+    assert_eq!(argv[0], "/run/d/tftp/tftpboot /run/d/tftp/tftpboot");
+    assert_eq!(argv[1], "ws1=False ws2=False ws3=True ");
+    assert_eq!(t.tftp_root(&site(), Path::new("/run/d")).unwrap(), Path::new("/run/d/tftp/tftpboot"));
+    // Rendered, it must still stay inside the run dir.
+    let out = profile("name: out\ntftp-root: \"..{{ site.boot.home }}\"\ncommand: [x]\nreadiness: { delay: 1ms }\n");
+    let e = out.tftp_root(&site(), Path::new("/run/d")).unwrap_err();
+    assert!(e.to_string().contains("relative path without `..`"), "{e}");
+}
+
+#[test]
+fn daemon_profiles_load_and_render_from_the_site() {
+    let dir = repo_root().join("targets");
+    let opts = StartOptions { bootcheck_exe: Some("/x".into()), ..StartOptions::default() };
+    for name in ["bootpd", "dnsmasq"] {
+        let t = Target::load_named(&dir, name).unwrap();
+        let argv = t.render_command(&fake_names(), &site(), Path::new("/run/d"), &opts).unwrap();
+        assert!(argv.iter().any(|a| a.contains("/run/d/")), "{name}: {argv:?}");
+        assert_eq!(t.tftp_root(&site(), Path::new("/run/d")).unwrap(), Path::new("/run/d/tftp/tftpboot"), "{name}");
+    }
+}

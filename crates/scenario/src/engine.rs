@@ -15,7 +15,8 @@
 //! ```
 //!
 //! Time is a `Duration` since the execution began. The engine answers ARP for the
-//! addresses it uses (the client's IP during TFTP, the relay addresses), plays a TFTP
+//! addresses it uses (the client's IP during TFTP, a BOOTREQUEST's ciaddr, the relay
+//! addresses), plays a TFTP
 //! client, and keeps every frame it sent or saw in a trace for pcaps and snapshots.
 
 use std::collections::VecDeque;
@@ -293,11 +294,20 @@ impl Execution {
         let State::Waiting(w) = &mut self.state else { return };
         let relevant = match &mut w.kind {
             WaitKind::Bootp { xid, chaddr, replies, .. } => {
+                // A BOOTREPLY with the step's xid or chaddr; or a message of another op
+                // from the server port carrying both (a server that gets `op` wrong
+                // still answered, and `op` is then checked like any other field).
+                let from_server = parsed.udp().is_some_and(|u| u.src_port == bootp::SERVER_PORT);
                 let hit = parsed.bootp().is_some_and(|b| {
                     let p = BootpPacket::new_unchecked(b);
+                    let ours_xid = p.xid() == *xid;
+                    let ours_chaddr = p.chaddr_field().starts_with(chaddr);
                     p.check_len().is_ok()
-                        && p.op() == bootp::Op::Reply
-                        && (p.xid() == *xid || p.chaddr_field().starts_with(chaddr))
+                        && if p.op() == bootp::Op::Reply {
+                            ours_xid || ours_chaddr
+                        } else {
+                            from_server && ours_xid && ours_chaddr
+                        }
                 });
                 if hit {
                     replies.push(frame.to_vec());
@@ -385,6 +395,18 @@ impl Execution {
         };
         let built = match &step.send {
             Some(Send::Bootp(b)) => self.build_bootp(b, self.step).map(|(frame, xid, chaddr, request)| {
+                // A client that states its address in ciaddr (RFC 951 §7.3) owns it:
+                // a server that replies through its kernel ARPs for it first.
+                if b.role != Role::Relay {
+                    if let (Some(ip), Some(mac)) = (request.get(12..16), frame.get(6..12)) {
+                        let ip = Ipv4Addr::new(ip[0], ip[1], ip[2], ip[3]);
+                        if !ip.is_unspecified() && crate::site::is_documentation(ip) {
+                            let mut m = [0u8; 6];
+                            m.copy_from_slice(mac);
+                            self.arp_claims.push((ip, m));
+                        }
+                    }
+                }
                 let frames = vec![frame; step.repeat.max(1) as usize];
                 (frames, WaitKind::Bootp { xid, chaddr, request, replies: Vec::new() })
             }),
@@ -714,7 +736,9 @@ impl Execution {
         for (k, v) in &t.options {
             options.push((k.clone(), Template::new(v.clone()).render(&self.scope)?));
         }
-        let client = TftpClient::new(mac, client_ip, port, site.server.mac.0, server, file, mode, options, now);
+        let mut client = TftpClient::new(mac, client_ip, port, site.server.mac.0, server, file, mode, options, now);
+        client.duplicate_ack = t.duplicate_ack;
+        client.drop_ack = t.drop_ack;
         let first = client.rrq_frame()?;
         Ok((client, first))
     }
@@ -746,7 +770,7 @@ impl Execution {
         let payload = f.bootp().unwrap_or(&[]);
         let p = BootpPacket::new_unchecked(payload);
         let q = BootpPacket::new_unchecked(request);
-        let fields: [(&str, &Option<Matcher>); 18] = [
+        let fields: [(&str, &Option<Matcher>); 20] = [
             ("size", &exp.size),
             ("op", &exp.op),
             ("htype", &exp.htype),
@@ -762,6 +786,8 @@ impl Execution {
             ("chaddr", &exp.chaddr),
             ("sname", &exp.sname),
             ("file", &exp.file),
+            ("sname-terminated", &exp.sname_terminated),
+            ("file-terminated", &exp.file_terminated),
             ("vend", &exp.vend),
             ("vend-size", &exp.vend_size),
             ("end-option", &exp.end_option),
@@ -773,6 +799,21 @@ impl Execution {
                 if let Err(e) = m.check(&actual, Some(&sent), s) {
                     out.push(Mismatch { field: format!("reply.{name}"), expected: e, actual: actual.to_string() });
                 }
+            }
+        }
+        // A reply is a BOOTREPLY (RFC 951 §3) even where the scenario does not say so;
+        // messages of another op from the server port are kept only to say this.
+        if exp.op.is_none() && p.op() != bootp::Op::Reply {
+            out.push(Mismatch {
+                field: "reply.op".into(),
+                expected: "2 (BOOTREPLY)".into(),
+                actual: bootp_field(&p, "op").to_string(),
+            });
+        }
+        if let Some(m) = &exp.udp_checksum {
+            let actual = udp_checksum_val(&f);
+            if let Err(e) = m.check(&actual, None, s) {
+                out.push(Mismatch { field: "reply.udp-checksum".into(), expected: e, actual: actual.to_string() });
             }
         }
         for (name, m) in &exp.options {
@@ -878,7 +919,14 @@ impl Execution {
             out.push(Mismatch {
                 field: "transfer".into(),
                 expected: "a complete transfer".into(),
-                actual: format!("{} octets, then {}", t.data.len(), t.failure.clone().unwrap_or("silence".into())),
+                actual: format!(
+                    "{} octets, then {}",
+                    t.data.len(),
+                    t.failure.clone().unwrap_or_else(|| match t.withholding {
+                        Some(b) => format!("silence: block {b}'s ACK was withheld and nothing was sent again"),
+                        None => "silence".into(),
+                    })
+                ),
             });
         }
         if let Some(f) = &exp.site_file {
@@ -889,10 +937,17 @@ impl Execution {
                 .file_for_path(&name)
                 .and_then(|(n, _)| self.env.site.file_content(n))
                 .ok_or_else(|| format!("`{name}` is not a site file"))?;
+            let netascii = t.mode.eq_ignore_ascii_case("netascii");
+            let want = if netascii { to_netascii(&want) } else { want };
             if t.data != want {
                 out.push(Mismatch {
                     field: "transfer.content".into(),
-                    expected: format!("site file {name}: {} octets, sha256 {}", want.len(), sha256_hex(&want)),
+                    expected: format!(
+                        "site file {name}{}: {} octets, sha256 {}",
+                        if netascii { " in netascii (LF as CR LF, CR as CR NUL)" } else { "" },
+                        want.len(),
+                        sha256_hex(&want)
+                    ),
                     actual: format!("{} octets, sha256 {sha}", t.data.len()),
                 });
             }
@@ -918,8 +973,28 @@ impl Execution {
                 out.push(Mismatch { field: format!("transfer.oack.{name}"), expected: e, actual: actual.to_string() });
             }
         }
+        if let Some(m) = &exp.duplicate_data {
+            let n = Val::Int(t.duplicates);
+            if let Err(e) = m.check(&n, None, s) {
+                out.push(Mismatch { field: "transfer.duplicate-data".into(), expected: e, actual: n.to_string() });
+            }
+        }
         Ok(json!({ "size": t.data.len(), "sha256": sha }))
     }
+}
+
+/// A local (Unix) text file in netascii (RFC 1350 §5, RFC 764): LF as CR LF, a bare
+/// CR as CR NUL.
+pub fn to_netascii(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + data.len() / 8);
+    for &b in data {
+        match b {
+            b'\n' => out.extend_from_slice(b"\r\n"),
+            b'\r' => out.extend_from_slice(b"\r\0"),
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn expect_name(e: &Expect) -> &'static str {
@@ -973,6 +1048,8 @@ pub fn bootp_field(p: &BootpPacket<&[u8]>, name: &str) -> Val {
         "chaddr" => Val::Mac(p.chaddr().to_vec()),
         "sname" => Val::Bytes(p.sname().to_vec()),
         "file" => Val::Bytes(p.file().to_vec()),
+        "sname-terminated" => Val::Bool(p.sname_field().contains(&0)),
+        "file-terminated" => Val::Bool(p.file_field().contains(&0)),
         "vend" => Val::Bytes(
             match p.vend_kind() {
                 bootp::VendKind::Rfc1048 => "rfc1048",
@@ -987,6 +1064,20 @@ pub fn bootp_field(p: &BootpPacket<&[u8]>, name: &str) -> Val {
         "end-option" => Val::Bool(p.walk().any(|i| matches!(i, Ok(wopt::Item::End { area: bootcheck_wire::Area::Options, .. })))),
         _ => Val::Absent,
     }
+}
+
+/// The UDP checksum of a frame as a matcher value: `valid`, `none` (0, not computed:
+/// legal over IPv4, RFC 768), `invalid`, `unverifiable` (a cut datagram); absent when
+/// the frame is not UDP.
+pub fn udp_checksum_val(f: &Frame<'_>) -> Val {
+    let Some(u) = f.udp() else { return Val::Absent };
+    let word: &str = match u.checksum_ok {
+        Some(true) => "valid",
+        Some(false) => "invalid",
+        None if u.checksum == 0 => "none",
+        None => "unverifiable",
+    };
+    Val::Bytes(word.as_bytes().to_vec())
 }
 
 /// An option's value (RFC 3396 aggregate of all instances) as a matcher value.
@@ -1091,6 +1182,19 @@ struct TftpClient {
     failure: Option<String>,
     complete: bool,
     done: bool,
+    /// DATA blocks received in order.
+    blocks: u64,
+    /// DATA packets for blocks already received.
+    duplicates: u64,
+    /// `duplicate-ack`: the block whose ACK is sent twice, until it has been.
+    duplicate_ack: Option<u16>,
+    /// `drop-ack`: the block whose ACK is withheld once, until it has been.
+    drop_ack: Option<u16>,
+    /// An ACK was withheld and nothing came from the server since.
+    withholding: Option<u16>,
+    /// The last DATA that was neither the next block nor one already received:
+    /// (block, the block expected).
+    stray: Option<(u16, u16)>,
 }
 
 impl TftpClient {
@@ -1129,6 +1233,12 @@ impl TftpClient {
             failure: None,
             complete: false,
             done: false,
+            blocks: 0,
+            duplicates: 0,
+            duplicate_ack: None,
+            drop_ack: None,
+            withholding: None,
+            stray: None,
         }
     }
 
@@ -1160,21 +1270,41 @@ impl TftpClient {
         self.udp(tftp::SERVER_PORT, &p)
     }
 
-    fn ack(&mut self, block: u16, now: Duration) -> Option<Vec<u8>> {
-        let tid = self.tid?;
+    /// The ACK of `block`: none if `drop-ack` withholds it, two if `duplicate-ack`
+    /// doubles it.
+    fn ack(&mut self, block: u16, now: Duration) -> Vec<Vec<u8>> {
+        let Some(tid) = self.tid else { return Vec::new() };
+        if self.drop_ack == Some(block) {
+            // Lost on the way: nothing is sent, and the client does not retransmit
+            // either, so only the server's own timeout can move the transfer on.
+            self.drop_ack = None;
+            self.withholding = Some(block);
+            self.retry_at = Duration::MAX;
+            return Vec::new();
+        }
+        self.withholding = None;
         let mut p = vec![0, 4];
         p.extend(block.to_be_bytes());
-        let f = self.udp(tid, &p).ok()?;
+        let Ok(f) = self.udp(tid, &p) else { return Vec::new() };
         self.last_ack = Some(f.clone());
         self.retry_at = now + TFTP_RETRY;
         self.retries = 0;
-        Some(f)
+        if self.duplicate_ack == Some(block) {
+            self.duplicate_ack = None;
+            return vec![f.clone(), f];
+        }
+        vec![f]
     }
 
     fn on_timeout(&mut self, now: Duration) -> Option<Vec<u8>> {
         self.retries += 1;
         if self.retries > TFTP_RETRIES {
-            self.failure = Some(format!("no packet from the server after {TFTP_RETRIES} retransmissions"));
+            self.failure = Some(match self.stray {
+                Some((got, want)) => format!(
+                    "block {want} never came after {TFTP_RETRIES} retransmissions (the last DATA was block {got})"
+                ),
+                None => format!("no packet from the server after {TFTP_RETRIES} retransmissions"),
+            });
             self.done = true;
             return None;
         }
@@ -1207,6 +1337,10 @@ impl TftpClient {
         }
         let mut out = Vec::new();
         match tftp::Repr::parse_bytes(u.payload) {
+            Ok(tftp::Repr::Oack { .. }) if !self.oack.is_empty() => {
+                // The OACK again (our ACK 0 was lost or withheld): ACK it again.
+                out.extend(self.ack(0, now));
+            }
             Ok(tftp::Repr::Oack { options }) => {
                 for o in &options {
                     let k = String::from_utf8_lossy(o.name).into_owned();
@@ -1223,9 +1357,11 @@ impl TftpClient {
                 out.extend(self.ack(0, now));
             }
             Ok(tftp::Repr::Data { block, data }) => {
+                let behind = self.next_block.wrapping_sub(block);
                 if block == self.next_block {
                     self.data.extend_from_slice(data);
                     self.next_block = self.next_block.wrapping_add(1);
+                    self.blocks += 1;
                     self.unacked += 1;
                     let last = data.len() < self.blksize;
                     if last || self.unacked >= self.windowsize {
@@ -1236,9 +1372,18 @@ impl TftpClient {
                         self.complete = true;
                         self.done = true;
                     }
-                } else if block == self.next_block.wrapping_sub(1) && self.windowsize == 1 {
-                    // Our ACK was lost: ACK again (never ACK ahead).
-                    out.extend(self.ack(block, now));
+                } else if behind <= 0x8000 && u64::from(behind) <= self.blocks {
+                    // A block already received: a retransmission or a duplicate.
+                    self.duplicates += 1;
+                    if (block == self.next_block.wrapping_sub(1) && self.windowsize == 1) || self.withholding.is_some()
+                    {
+                        // Our ACK was lost (or withheld): ACK the last block received
+                        // in order again (never ACK ahead).
+                        let last = self.next_block.wrapping_sub(1);
+                        out.extend(self.ack(last, now));
+                    }
+                } else {
+                    self.stray = Some((block, self.next_block));
                 }
             }
             Ok(tftp::Repr::Error { code, message }) => {
@@ -1314,4 +1459,54 @@ pub fn run_virtual(mut exec: Execution, r: &mut dyn Responder) -> ExecutionResul
         }
     }
     exec.finish()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netascii_of_a_unix_text_file() {
+        assert_eq!(to_netascii(b"a\nb\rc\r\nd"), b"a\r\nb\r\0c\r\0\r\nd");
+        assert_eq!(to_netascii(b""), b"");
+    }
+
+    fn udp_frame(lie: Option<u16>) -> Vec<u8> {
+        let ep = UdpEndpoints {
+            src_mac: [2, 0, 0, 0, 0x5e, 1],
+            dst_mac: [2, 0, 0, 0, 0xbe, 1],
+            src_ip: Ipv4Addr::new(192, 0, 2, 1),
+            dst_ip: Ipv4Addr::new(192, 0, 2, 21),
+            src_port: 67,
+            dst_port: 68,
+            ttl: 64,
+        };
+        let mut f = frame::build_udp(&ep, &[1u8; 300]).unwrap();
+        frame::apply_lies(&mut f, &frame::Lies { udp_checksum: lie, ..Default::default() });
+        f
+    }
+
+    #[test]
+    fn udp_checksum_values() {
+        let word = |f: &[u8]| udp_checksum_val(&Frame::parse(LinkType::Ethernet, f).unwrap()).to_string();
+        assert_eq!(word(&udp_frame(None)), "\"valid\"");
+        assert_eq!(word(&udp_frame(Some(0))), "\"none\"");
+        let good = Frame::parse(LinkType::Ethernet, &udp_frame(None)).unwrap().udp().unwrap().checksum;
+        assert_eq!(word(&udp_frame(Some(good ^ 0x5a5a))), "\"invalid\"");
+    }
+
+    #[test]
+    fn string_fields_are_terminated_or_not() {
+        let mut msg = vec![0u8; 300];
+        msg[0] = 2;
+        let p = BootpPacket::new_unchecked(&msg[..]);
+        assert_eq!(bootp_field(&p, "sname-terminated"), Val::Bool(true));
+        assert_eq!(bootp_field(&p, "file-terminated"), Val::Bool(true));
+        msg[44..108].fill(b' ');
+        msg[108..236].fill(b'x');
+        let p = BootpPacket::new_unchecked(&msg[..]);
+        assert_eq!(bootp_field(&p, "sname-terminated"), Val::Bool(false));
+        assert_eq!(bootp_field(&p, "file-terminated"), Val::Bool(false));
+    }
 }

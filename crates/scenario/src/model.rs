@@ -415,6 +415,15 @@ pub struct TftpRead {
     pub options: Vec<(String, String)>,
     /// Client port; default derived from the seed (≥ 1024).
     pub port: Option<u16>,
+    /// Send the ACK of this block twice, as a delayed ACK arriving after its
+    /// retransmission would (RFC 1123 §4.2.3.1): a correct server sends the next DATA
+    /// once, never again for the duplicate (see `duplicate-data` in `transfer`).
+    pub duplicate_ack: Option<u16>,
+    /// Withhold the ACK of this block once, as if it were lost (0: the ACK of the
+    /// OACK). The client then stays silent until the server sends again, so the
+    /// transfer completes only if the server retransmits on its own timeout
+    /// (RFC 1350 §2).
+    pub drop_ack: Option<u16>,
 }
 
 /// A RARP request (RFC 903 op 3).
@@ -548,12 +557,21 @@ pub struct ReplyExpect {
     pub sname: Option<Matcher>,
     /// file up to its first NUL.
     pub file: Option<Matcher>,
+    /// Whether the 64-octet sname field holds a NUL, i.e. is a null-terminated string
+    /// (RFC 951 §3); an all-zero field is terminated.
+    pub sname_terminated: Option<Matcher>,
+    /// Whether the 128-octet file field holds a NUL (RFC 951 §3).
+    pub file_terminated: Option<Matcher>,
     /// What the vend field holds: `rfc1048`, `cmu`, `raw`, `empty`.
     pub vend: Option<Matcher>,
     /// Length of the vend field.
     pub vend_size: Option<Matcher>,
     /// Whether an End option terminates the options.
     pub end_option: Option<Matcher>,
+    /// The UDP checksum of the reply (RFC 768): `valid` (it verifies), `none` (0: not
+    /// computed, legal over IPv4), `invalid`, or `unverifiable` (the datagram is cut).
+    /// Write `{ one-of: [valid, none] }` to accept every legal reply.
+    pub udp_checksum: Option<Matcher>,
     /// Per option, by name or code: `absent`, `present`, a value, or any matcher.
     #[serde(default)]
     pub options: BTreeMap<String, Matcher>,
@@ -570,15 +588,20 @@ pub struct TransferExpect {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub within: Option<Dur>,
-    /// The received octets equal this site file (name relative to the boot home).
+    /// The received octets equal this site file (name relative to the boot home). For
+    /// a `netascii` read, the file in netascii form: LF sent as CR LF, CR as CR NUL
+    /// (RFC 1350 §5, RFC 764), the local file being a Unix text file.
     pub site_file: Option<Template>,
     pub sha256: Option<Matcher>,
     pub size: Option<Matcher>,
     /// An ERROR packet's code instead of data (1 not found, 2 access violation…).
     pub error: Option<Matcher>,
-    /// The OACK's options, by name.
+    /// The OACK's options, by name (`absent`: not in the OACK, or no OACK).
     #[serde(default)]
     pub oack: BTreeMap<String, Matcher>,
+    /// How many DATA packets arrived for a block already received (retransmissions
+    /// and duplicates; 0 after `duplicate-ack` on a correct server).
+    pub duplicate_data: Option<Matcher>,
 }
 
 /// A duration written `2s`, `500ms`, `1.5s`, `1m`.

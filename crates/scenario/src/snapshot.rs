@@ -1,6 +1,6 @@
 //! The normalised text of an execution, for insta snapshots and `--update-snapshots`:
 //! each step's sent and received frames decoded, with what changes from run to run
-//! (xids, times) redacted.
+//! (xids, times, a TFTP server's transfer port) redacted.
 
 use std::fmt::Write as _;
 
@@ -120,11 +120,24 @@ pub fn render(result: &ExecutionResult) -> String {
             }
             [first, rest @ ..] => {
                 let _ = writeln!(out, "<- received{}:", if rest.is_empty() { String::new() } else { format!(" ({} frames, first shown)", rest.len() + 1) });
-                out.push_str(&indent(&decode_frame(first)));
+                out.push_str(&indent(&redact_tid(first, decode_frame(first))));
             }
         }
     }
     redact(&out)
+}
+
+/// A TFTP server answers from a transfer port of its own choosing (RFC 1350 §4: "TID's
+/// chosen for a connection should be randomly chosen"): a received frame from a port
+/// other than 67, 68 and 69 shows it as `[tid]`.
+fn redact_tid(frame: &[u8], text: String) -> String {
+    let Ok(f) = Frame::parse(LinkType::Ethernet, frame) else { return text };
+    match (f.ipv4(), f.udp()) {
+        (Some(ip), Some(u)) if ![67, 68, 69].contains(&u.src_port) => {
+            text.replacen(&format!(" {}:{} > ", ip.src, u.src_port), &format!(" {}:[tid] > ", ip.src), 1)
+        }
+        _ => text,
+    }
 }
 
 fn is_arp(f: &[u8]) -> bool {
