@@ -42,10 +42,12 @@ pub fn decode(paths: &[PathBuf]) -> u8 {
             };
             let body = match (&frame.net, frame.bootp(), frame.udp()) {
                 (_, Some(b), Some(u)) => Some(rebase(&Packet::new_unchecked(b).to_string(), u.payload_offset)),
-                (_, None, Some(u)) if u.dst_port == tftp::SERVER_PORT => Some(match tftp::Repr::parse_bytes(u.payload) {
-                    Ok(r) => r.to_string(),
-                    Err(e) => format!("TFTP ! {}", e.shifted(u.payload_offset)),
-                }),
+                (_, None, Some(u)) if u.dst_port == tftp::SERVER_PORT => {
+                    Some(match tftp::Repr::parse_bytes(u.payload) {
+                        Ok(r) => r.to_string(),
+                        Err(e) => format!("TFTP ! {}", e.shifted(u.payload_offset)),
+                    })
+                }
                 (Net::Arp { body, offset }, _, _) => Some(match arp::Repr::parse_bytes(body) {
                     Ok(r) => r.to_string(),
                     Err(e) => format!("ARP ! {}", e.shifted(*offset)),

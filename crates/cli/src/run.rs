@@ -37,10 +37,8 @@ fn load_all(paths: &[PathBuf], site: Option<&Path>) -> Result<(PathBuf, Site, Ve
             return Err(EXIT_INPUT);
         }
     }
-    let files: Vec<PathBuf> = discover(&paths)
-        .into_iter()
-        .filter(|f| f.canonicalize().ok() != site_path.canonicalize().ok())
-        .collect();
+    let files: Vec<PathBuf> =
+        discover(&paths).into_iter().filter(|f| f.canonicalize().ok() != site_path.canonicalize().ok()).collect();
     let mut out = Vec::new();
     let mut bad = 0;
     for f in files {
@@ -57,7 +55,10 @@ fn load_all(paths: &[PathBuf], site: Option<&Path>) -> Result<(PathBuf, Site, Ve
         return Err(EXIT_INPUT);
     }
     if out.is_empty() {
-        eprintln!("error: no scenario files under {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        eprintln!(
+            "error: no scenario files under {}",
+            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
         return Err(EXIT_INPUT);
     }
     Ok((site_path, site, out))
@@ -76,7 +77,11 @@ pub fn list(paths: &[PathBuf], site: Option<&Path>) -> u8 {
 }
 
 pub fn targets() -> u8 {
-    println!("{:<12} built-in reference server (RFC 951/1542/1534, TFTP, RARP); fault switches: {}", "reference", Fault::ALL_NAMES.join(", "));
+    println!(
+        "{:<12} built-in reference server (RFC 951/1542/1534, TFTP, RARP); fault switches: {}",
+        "reference",
+        Fault::ALL_NAMES.join(", ")
+    );
     match bootcheck_lab::target::list_profiles(Path::new("targets")) {
         Ok(list) => {
             for (name, desc) in list {
@@ -158,10 +163,9 @@ pub fn run(args: &RunArgs) -> u8 {
                 Mode::InProcess,
                 "not root; the lab does not use unprivileged user namespaces yet: run as root for the lab".to_string(),
             ),
-            bootcheck_lab::Privilege::None => (
-                Mode::InProcess,
-                "not root and no user namespaces: network namespaces cannot be made here".to_string(),
-            ),
+            bootcheck_lab::Privilege::None => {
+                (Mode::InProcess, "not root and no user namespaces: network namespaces cannot be made here".to_string())
+            }
         },
     };
     let human = args.format == Format::Human;
@@ -201,15 +205,19 @@ pub fn run(args: &RunArgs) -> u8 {
         Mode::InProcess => run_in_process(&scns, &site, &faults, args, &out, &mut on_done),
         Mode::Lab => {
             let lab_target = args.target.clone().unwrap_or_else(|| "reference".into());
-            match labrun::run_lab(&labrun::LabRunOptions {
-                site_path: site_path.clone(),
-                site: site.clone(),
-                target: lab_target,
-                faults: args.faults.clone(),
-                seed: args.seed,
-                out: out.clone(),
-                targets_dir: PathBuf::from("targets"),
-            }, &scns, &mut on_done) {
+            match labrun::run_lab(
+                &labrun::LabRunOptions {
+                    site_path: site_path.clone(),
+                    site: site.clone(),
+                    target: lab_target,
+                    faults: args.faults.clone(),
+                    seed: args.seed,
+                    out: out.clone(),
+                    targets_dir: PathBuf::from("targets"),
+                },
+                &scns,
+                &mut on_done,
+            ) {
                 Ok(r) => r,
                 Err(e) => {
                     if let Some(b) = &bar {

@@ -13,7 +13,11 @@ fn root() -> PathBuf {
 }
 
 #[rstest]
-fn scenario(#[files("../../scenarios/**/*.yaml")] #[exclude("site\\.yaml$")] path: PathBuf) {
+fn scenario(
+    #[files("../../scenarios/**/*.yaml")]
+    #[exclude("site\\.yaml$")]
+    path: PathBuf,
+) {
     let site = load_site(&root().join("scenarios/site.yaml")).unwrap_or_else(|e| panic!("{e}"));
     let scn = load_scenario(&path, &site).unwrap_or_else(|e| panic!("{e}"));
     let run = run_in_process(&path, &scn, &site, &[], 1, None);
@@ -22,7 +26,10 @@ fn scenario(#[files("../../scenarios/**/*.yaml")] #[exclude("site\\.yaml$")] pat
         "{}: {:?}\n{}",
         scn.id,
         run.outcome,
-        run.result.as_ref().map(|r| format!("{:#?}", r.steps.iter().map(|s| &s.verdict).collect::<Vec<_>>())).unwrap_or_default()
+        run.result
+            .as_ref()
+            .map(|r| format!("{:#?}", r.steps.iter().map(|s| &s.verdict).collect::<Vec<_>>()))
+            .unwrap_or_default()
     );
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(root().join("scenarios/snapshots/reference"));

@@ -287,7 +287,9 @@ pub fn run_lab(
                 dead = Some(format!("{e}"));
             }
             match result {
-                Err(message) if message == "interrupted" => return Err("interrupted (Ctrl-C); the lab was torn down".into()),
+                Err(message) if message == "interrupted" => {
+                    return Err("interrupted (Ctrl-C); the lab was torn down".into())
+                }
                 Err(message) => ScenarioRun { outcome: Outcome::Error { message }, duration, ..base },
                 Ok(result) => {
                     let mut outcome = match target.deviation(&scn.id) {
@@ -381,7 +383,12 @@ pub fn lab_command(cmd: LabCommand) -> Result<String, String> {
             let mut out = String::new();
             for l in crate::netns::list() {
                 match l {
-                    Ok(s) => out.push_str(&format!("{} owner alive: {} namespaces: {}\n", s.id, s.owner_alive(), s.namespaces.join(" "))),
+                    Ok(s) => out.push_str(&format!(
+                        "{} owner alive: {} namespaces: {}\n",
+                        s.id,
+                        s.owner_alive(),
+                        s.namespaces.join(" ")
+                    )),
                     Err(e) => out.push_str(&format!("unreadable lab state: {e}\n")),
                 }
             }
@@ -398,7 +405,12 @@ pub fn lab_command(cmd: LabCommand) -> Result<String, String> {
 fn in_lab_netns() -> bool {
     use std::os::unix::fs::MetadataExt;
     let Ok(link) = std::fs::read_link("/proc/self/ns/net") else { return false };
-    let Some(ino) = link.to_str().and_then(|s| s.strip_prefix("net:[")).and_then(|s| s.strip_suffix(']')).and_then(|s| s.parse::<u64>().ok()) else {
+    let Some(ino) = link
+        .to_str()
+        .and_then(|s| s.strip_prefix("net:["))
+        .and_then(|s| s.strip_suffix(']'))
+        .and_then(|s| s.parse::<u64>().ok())
+    else {
         return false;
     };
     let Ok(rd) = std::fs::read_dir("/run/netns") else { return false };
@@ -439,14 +451,24 @@ pub fn serve_refserver(site: Site, faults: Vec<Fault>, iface: &str, max: Duratio
         return Err(format!("`ip addr flush dev {iface}` failed inside the lab namespace"));
     }
     let mut server = Server::new(site, faults.clone());
-    eprintln!("bootcheck refserver: ready on {iface} (faults: {})", if faults.is_empty() { "none".to_string() } else { faults.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", ") });
+    eprintln!(
+        "bootcheck refserver: ready on {iface} (faults: {})",
+        if faults.is_empty() {
+            "none".to_string()
+        } else {
+            faults.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", ")
+        }
+    );
     let start = Instant::now();
     loop {
         if crate::interrupted() || start.elapsed() > max {
             return Ok(0);
         }
         let now = start.elapsed();
-        let wait = server.poll_timeout().map_or(Duration::from_millis(100), |t| t.saturating_sub(now)).min(Duration::from_millis(100));
+        let wait = server
+            .poll_timeout()
+            .map_or(Duration::from_millis(100), |t| t.saturating_sub(now))
+            .min(Duration::from_millis(100));
         {
             let fd = cap.as_fd();
             let mut fds = [nix::poll::PollFd::new(fd, nix::poll::PollFlags::POLLIN)];

@@ -337,7 +337,9 @@ impl Execution {
             w.first_reply.get_or_insert(now.saturating_sub(w.started));
             // A plain reply expectation ends at the first reply; counts watch the window.
             let early = match (&w.kind, self.scenario.steps.get(self.step).map(|s| &s.expect)) {
-                (WaitKind::Bootp { .. } | WaitKind::Rarp { .. }, Some(Expect::Reply { reply })) => reply.count.is_none(),
+                (WaitKind::Bootp { .. } | WaitKind::Rarp { .. }, Some(Expect::Reply { reply })) => {
+                    reply.count.is_none()
+                }
                 (WaitKind::Tftp(t), _) => t.done,
                 _ => false,
             };
@@ -413,9 +415,9 @@ impl Execution {
             Some(Send::Rarp(r)) => self.build_rarp(r).map(|(f, target)| {
                 (vec![f; step.repeat.max(1) as usize], WaitKind::Rarp { target, replies: Vec::new() })
             }),
-            Some(Send::TftpRead(t)) => self.build_tftp(t, now).map(|(client, first)| {
-                (vec![first], WaitKind::Tftp(Box::new(client)))
-            }),
+            Some(Send::TftpRead(t)) => {
+                self.build_tftp(t, now).map(|(client, first)| (vec![first], WaitKind::Tftp(Box::new(client))))
+            }
             None => Ok((Vec::new(), WaitKind::Silence)),
         };
         match built {
@@ -631,7 +633,9 @@ impl Execution {
                 msg.extend(self.octets(cookie)?);
                 write_options(&mut msg)?;
             }
-            VendSpec::Named(VendName::Rfc951) | VendSpec::Named(VendName::Cmu) | VendSpec::Named(VendName::None)
+            VendSpec::Named(VendName::Rfc951)
+            | VendSpec::Named(VendName::Cmu)
+            | VendSpec::Named(VendName::None)
             | VendSpec::Raw { .. }
                 if has_options =>
             {
@@ -645,7 +649,8 @@ impl Execution {
             VendSpec::Named(VendName::None) => {}
             VendSpec::Raw { raw } => msg.extend(self.octets(raw)?),
         }
-        let pad_to = b.pad_to.unwrap_or(if matches!(vend, VendSpec::Named(VendName::None)) { 0 } else { bootp::MIN_LEN });
+        let pad_to =
+            b.pad_to.unwrap_or(if matches!(vend, VendSpec::Named(VendName::None)) { 0 } else { bootp::MIN_LEN });
         if msg.len() < pad_to {
             msg.resize(pad_to, 0);
         }
@@ -662,11 +667,8 @@ impl Execution {
                 bootp::CLIENT_PORT,
             )
         };
-        let (ddst_mac, ddst_ip) = if relay {
-            (site.server.mac.0, site.server.ip)
-        } else {
-            (frame::BROADCAST_MAC, Ipv4Addr::BROADCAST)
-        };
+        let (ddst_mac, ddst_ip) =
+            if relay { (site.server.mac.0, site.server.ip) } else { (frame::BROADCAST_MAC, Ipv4Addr::BROADCAST) };
         let ep = UdpEndpoints {
             src_mac: b.from.mac.as_ref().map_or(Ok(dsrc_mac), |t| self.render_mac(t, "from.mac"))?,
             dst_mac: b.to.mac.as_ref().map_or(Ok(ddst_mac), |t| self.render_mac(t, "to.mac"))?,
@@ -678,9 +680,7 @@ impl Execution {
         };
         for ip in [ep.src_ip, ep.dst_ip] {
             if !(ip.is_unspecified() || ip.is_broadcast() || crate::site::is_documentation(ip)) {
-                return Err(format!(
-                    "{ip} is not an RFC 5737 documentation address; bootcheck sends to nothing else"
-                ));
+                return Err(format!("{ip} is not an RFC 5737 documentation address; bootcheck sends to nothing else"));
             }
         }
         let mut f = frame::build_udp(&ep, &msg).map_err(|e| e.to_string())?;
@@ -861,9 +861,7 @@ impl Execution {
                 return;
             }
         };
-        for (name, want, actual) in
-            [("mac", mac, dst_mac), ("ip", ip, dst_ip), ("port", Val::Int(port), dst_port)]
-        {
+        for (name, want, actual) in [("mac", mac, dst_mac), ("ip", ip, dst_ip), ("port", Val::Int(port), dst_port)] {
             if want != actual {
                 out.push(Mismatch {
                     field: format!("reply.delivered-to.{name}"),
@@ -1061,7 +1059,9 @@ pub fn bootp_field(p: &BootpPacket<&[u8]>, name: &str) -> Val {
             .to_vec(),
         ),
         "vend-size" => Val::Int(p.vend().len() as u64),
-        "end-option" => Val::Bool(p.walk().any(|i| matches!(i, Ok(wopt::Item::End { area: bootcheck_wire::Area::Options, .. })))),
+        "end-option" => {
+            Val::Bool(p.walk().any(|i| matches!(i, Ok(wopt::Item::End { area: bootcheck_wire::Area::Options, .. }))))
+        }
         _ => Val::Absent,
     }
 }
@@ -1127,7 +1127,9 @@ fn value_val(v: &wopt::Value<'_>) -> Val {
 /// The reply's fields for `$reply.*`.
 fn reply_json(p: &BootpPacket<&[u8]>, f: &Frame<'_>) -> Json {
     let mut o = serde_json::Map::new();
-    for name in ["op", "htype", "hlen", "hops", "xid", "secs", "flags", "ciaddr", "yiaddr", "siaddr", "giaddr", "chaddr"] {
+    for name in
+        ["op", "htype", "hlen", "hops", "xid", "secs", "flags", "ciaddr", "yiaddr", "siaddr", "giaddr", "chaddr"]
+    {
         o.insert(name.into(), json!(bootp_field(p, name).to_string()));
     }
     o.insert("sname".into(), json!(String::from_utf8_lossy(p.sname())));
@@ -1435,10 +1437,8 @@ pub fn run_virtual(mut exec: Execution, r: &mut dyn Responder) -> ExecutionResul
         if exec.is_finished() {
             break;
         }
-        let next = [inbound.front().map(|(t, _)| *t), exec.poll_timeout(), r.next_timeout()]
-            .into_iter()
-            .flatten()
-            .min();
+        let next =
+            [inbound.front().map(|(t, _)| *t), exec.poll_timeout(), r.next_timeout()].into_iter().flatten().min();
         let Some(next) = next else { break };
         now = now.max(next);
         if now > Duration::from_secs(3600) {

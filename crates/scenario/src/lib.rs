@@ -133,8 +133,7 @@ pub fn discover(paths: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 fn is_scenario_file(p: &Path) -> bool {
-    p.extension().is_some_and(|e| e == "yaml" || e == "yml")
-        && p.file_name().is_some_and(|n| n != "site.yaml")
+    p.extension().is_some_and(|e| e == "yaml" || e == "yml") && p.file_name().is_some_and(|n| n != "site.yaml")
 }
 
 /// The JSON Schema of scenario files, as checked in at `scenarios/schema.json`.

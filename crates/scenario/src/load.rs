@@ -121,8 +121,7 @@ pub fn from_yaml<T: DeserializeOwned>(file: &Path, source: &str) -> Result<T, Lo
 
 /// Read a file and deserialize it.
 pub fn read_yaml<T: DeserializeOwned>(file: &Path) -> Result<(T, String), LoadError> {
-    let source = std::fs::read_to_string(file)
-        .map_err(|e| LoadError::new(file, "", format!("cannot read: {e}")))?;
+    let source = std::fs::read_to_string(file).map_err(|e| LoadError::new(file, "", format!("cannot read: {e}")))?;
     let v = from_yaml(file, &source)?;
     Ok((v, source))
 }
@@ -163,7 +162,8 @@ fn refine(source: &str, line: usize, column: usize, message: &str) -> Option<(us
     if key.is_empty() || key.contains(char::is_whitespace) {
         return None;
     }
-    let start: usize = source.split_inclusive('\n').take(line - 1).map(str::len).sum::<usize>() + column.saturating_sub(1);
+    let start: usize =
+        source.split_inclusive('\n').take(line - 1).map(str::len).sum::<usize>() + column.saturating_sub(1);
     let window: String = source.get(start..)?.lines().take(30).collect::<Vec<_>>().join("\n");
     let at = [format!("{key}:"), format!("{key} ")].iter().filter_map(|p| window.find(p.as_str())).min()?;
     let before = source.get(..start + at)?;

@@ -211,9 +211,9 @@ impl Matcher {
                     "contains" => Ok(Matcher::Contains(text(v)?)),
                     "not" => Ok(Matcher::Not(Box::new(Matcher::from_yaml(v)?))),
                     "all" => match v {
-                        Y::Sequence(items) => Ok(Matcher::All(
-                            items.into_iter().map(Matcher::from_yaml).collect::<Result<_, _>>()?,
-                        )),
+                        Y::Sequence(items) => {
+                            Ok(Matcher::All(items.into_iter().map(Matcher::from_yaml).collect::<Result<_, _>>()?))
+                        }
                         o => Err(format!("`all` expects a list of matchers, found {}", describe(&o))),
                     },
                     "hex" => Ok(Matcher::Equals(Y::Mapping([(Y::String(k), v)].into_iter().collect()))),
@@ -375,19 +375,16 @@ pub fn equals(actual: &Val, want: &Json) -> bool {
         (a, Json::Array(ws)) if ws.len() == 1 => ws.first().is_some_and(|w| equals(a, w)),
         (Val::Int(n), w) => scalar_u64(w).is_some_and(|x| x == *n) || range_of(w).is_some_and(|r| r.contains(*n)),
         (Val::Named(n, name), w) => {
-            scalar_u64(w).is_some_and(|x| x == *n)
-                || matches!(w, Json::String(s) if names_match(s, name))
+            scalar_u64(w).is_some_and(|x| x == *n) || matches!(w, Json::String(s) if names_match(s, name))
         }
         (Val::Bool(b), Json::Bool(x)) => b == x,
         (Val::Bool(b), Json::String(s)) => s == if *b { "true" } else { "false" },
         (Val::Ip(a), Json::String(s)) => s.trim().parse::<Ipv4Addr>().is_ok_and(|x| x == *a),
         (Val::Mac(m), Json::String(s)) => parse_mac_like(s).is_some_and(|x| x == *m),
         (Val::Bytes(b), Json::String(s)) => b == s.as_bytes(),
-        (Val::Bytes(b) | Val::Mac(b), Json::Object(o)) => o
-            .get("hex")
-            .and_then(|h| h.as_str())
-            .and_then(|h| crate::model::parse_hex(h).ok())
-            .is_some_and(|x| x == *b),
+        (Val::Bytes(b) | Val::Mac(b), Json::Object(o)) => {
+            o.get("hex").and_then(|h| h.as_str()).and_then(|h| crate::model::parse_hex(h).ok()).is_some_and(|x| x == *b)
+        }
         (Val::Bytes(b), w) => scalar_u64(w).is_some_and(|n| b == n.to_string().as_bytes()),
         _ => false,
     }

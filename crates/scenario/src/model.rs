@@ -334,9 +334,9 @@ impl<'de> Deserialize<'de> for VendSpec {
                 "none" => Ok(VendSpec::Named(VendName::None)),
                 other => Err(err(&format!(", found `{other}`"))),
             },
-            serde_yaml::Value::Mapping(m) if m.contains_key("raw") => serde_yaml::from_value::<Raw>(v)
-                .map(|r| VendSpec::Raw { raw: r.raw })
-                .map_err(serde::de::Error::custom),
+            serde_yaml::Value::Mapping(m) if m.contains_key("raw") => {
+                serde_yaml::from_value::<Raw>(v).map(|r| VendSpec::Raw { raw: r.raw }).map_err(serde::de::Error::custom)
+            }
             serde_yaml::Value::Mapping(m) if m.contains_key("cookie") => serde_yaml::from_value::<Cookie>(v)
                 .map(|c| VendSpec::Cookie { cookie: c.cookie })
                 .map_err(serde::de::Error::custom),
@@ -521,7 +521,9 @@ impl<'de> Deserialize<'de> for Delivery {
             serde_yaml::Value::Mapping(_) => {
                 serde_yaml::from_value(v).map(Delivery::Explicit).map_err(serde::de::Error::custom)
             }
-            _ => Err(serde::de::Error::custom("expected `broadcast`, `unicast`, `relay`, `ciaddr` or { mac, ip, port }")),
+            _ => {
+                Err(serde::de::Error::custom("expected `broadcast`, `unicast`, `relay`, `ciaddr` or { mac, ip, port }"))
+            }
         }
     }
 }

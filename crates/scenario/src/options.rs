@@ -68,7 +68,12 @@ impl<'de> Deserialize<'de> for OptionList {
                 out
             }
             serde_yaml::Value::Null => Vec::new(),
-            o => return Err(D::Error::custom(format!("expected options as `name: value` pairs, found {}", describe(&o)))),
+            o => {
+                return Err(D::Error::custom(format!(
+                    "expected options as `name: value` pairs, found {}",
+                    describe(&o)
+                )))
+            }
         };
         let mut out = Vec::new();
         for (k, v) in pairs {
@@ -170,9 +175,7 @@ pub fn octets(j: &Json) -> Result<Vec<u8>, String> {
 
 fn mac_or_hex(j: &Json) -> Result<Vec<u8>, String> {
     match j {
-        Json::String(s) if s.contains(':') || s.contains('-') => {
-            s.parse::<crate::site::Mac>().map(|m| m.0.to_vec())
-        }
+        Json::String(s) if s.contains(':') || s.contains('-') => s.parse::<crate::site::Mac>().map(|m| m.0.to_vec()),
         other => octets(other),
     }
 }
@@ -302,9 +305,9 @@ pub fn message_type_code(s: &str) -> Result<u8, String> {
         "nak" => 6,
         "release" => 7,
         "inform" => 8,
-        other => parse_u64(other)
-            .and_then(|v| u8::try_from(v).ok())
-            .ok_or_else(|| format!("`{s}` is not a DHCP message type (discover, offer, request, decline, ack, nak, release, inform)"))?,
+        other => parse_u64(other).and_then(|v| u8::try_from(v).ok()).ok_or_else(|| {
+            format!("`{s}` is not a DHCP message type (discover, offer, request, decline, ack, nak, release, inform)")
+        })?,
     })
 }
 

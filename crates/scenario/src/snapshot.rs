@@ -119,7 +119,11 @@ pub fn render(result: &ExecutionResult) -> String {
                 let _ = writeln!(out, "<- nothing");
             }
             [first, rest @ ..] => {
-                let _ = writeln!(out, "<- received{}:", if rest.is_empty() { String::new() } else { format!(" ({} frames, first shown)", rest.len() + 1) });
+                let _ = writeln!(
+                    out,
+                    "<- received{}:",
+                    if rest.is_empty() { String::new() } else { format!(" ({} frames, first shown)", rest.len() + 1) }
+                );
                 out.push_str(&indent(&redact_tid(first, decode_frame(first))));
             }
         }

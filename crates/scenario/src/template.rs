@@ -183,7 +183,10 @@ mod tests {
     #[test]
     fn splits_variables() {
         assert_eq!(parts("$site.server.ip"), [Part::Var("site.server.ip")]);
-        assert_eq!(parts("ends ${site.boot.home}/x"), [Part::Text("ends "), Part::Var("site.boot.home"), Part::Text("/x")]);
+        assert_eq!(
+            parts("ends ${site.boot.home}/x"),
+            [Part::Text("ends "), Part::Var("site.boot.home"), Part::Text("/x")]
+        );
         assert_eq!(parts("cost $5."), [Part::Text("cost "), Part::Var("5"), Part::Text(".")]);
         assert_eq!(parts("a $ b"), [Part::Text("a "), Part::Text("$"), Part::Text(" b")]);
     }

@@ -8,15 +8,26 @@ use crate::model::{DeviationOutcome, Scenario};
 pub enum Outcome {
     Pass,
     /// Failed, and no deviation is recorded for this target.
-    Fail { step: usize },
+    Fail {
+        step: usize,
+    },
     /// Failed as recorded: the target's known deviation, with the reason.
-    ExpectedFail { step: usize, why: String },
+    ExpectedFail {
+        step: usize,
+        why: String,
+    },
     /// A deviation is recorded but the scenario passed: the record is stale.
-    UnexpectedPass { why: String },
+    UnexpectedPass {
+        why: String,
+    },
     /// Not run on this target, with the reason.
-    Skipped { why: String },
+    Skipped {
+        why: String,
+    },
     /// The scenario could not run (bad variable, unbuildable packet, lab trouble).
-    Error { message: String },
+    Error {
+        message: String,
+    },
 }
 
 impl Outcome {

@@ -151,10 +151,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     pub fn check_len(&self) -> Result<(), Error> {
         let have = self.buffer.as_ref().len();
         if have < HEADER_LEN {
-            return Err(Error::new(
-                have,
-                ErrorKind::Truncated { what: field_name_at(have), need: HEADER_LEN, have },
-            ));
+            return Err(Error::new(have, ErrorKind::Truncated { what: field_name_at(have), need: HEADER_LEN, have }));
         }
         Ok(())
     }
@@ -320,10 +317,14 @@ impl<T: AsRef<[u8]>> Packet<T> {
         }
         for r in self.walk() {
             match r {
+                Err(e) if out.contains(&e) => {}
                 Err(e) => out.push(e),
                 Ok(Item::Option(o)) => {
+                    // The walk already reported a bad overload value at this offset.
                     if let Err(e) = o.value() {
-                        out.push(e);
+                        if !out.contains(&e) {
+                            out.push(e);
+                        }
                     }
                 }
                 Ok(_) => {}
@@ -513,15 +514,14 @@ impl<'a> Iterator for Walk<'a> {
                         return Some(Ok(Item::Option(o)));
                     }
                     self.seen_52 = true;
-                    match o.option.data {
-                        [v] => match Overload::from_u8(*v) {
+                    // A wrong length is reported by the typed decode of the option.
+                    if let [v] = o.option.data {
+                        match Overload::from_u8(*v) {
                             Some(ov) => self.overload = Some(ov),
                             None => {
                                 self.pending = Some(Error::new(o.offset + 2, ErrorKind::OverloadValue { value: *v }));
                             }
-                        },
-                        // Wrong length is reported by the typed decode of the option.
-                        _ => {}
+                        }
                     }
                     return Some(Ok(Item::Option(o)));
                 }

@@ -9,7 +9,7 @@
 
 use core::net::Ipv4Addr;
 
-use etherparse::{Ethernet2Header, EtherType, IpNumber, Ipv4Header, Ipv4HeaderSlice, UdpHeader};
+use etherparse::{EtherType, Ethernet2Header, IpNumber, Ipv4Header, Ipv4HeaderSlice, UdpHeader};
 
 use crate::error::{Error, ErrorKind, Finding};
 use crate::field as rd;
@@ -72,10 +72,16 @@ impl LinkType {
 /// The link layer of a parsed frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Link {
-    Ethernet { dst: [u8; 6], src: [u8; 6] },
+    Ethernet {
+        dst: [u8; 6],
+        src: [u8; 6],
+    },
     /// Linux cooked capture: the packet type (0 to us, 1 broadcast, 4 outgoing…) and
     /// the link-layer source address when it is 6 octets.
-    Cooked { packet_type: u16, src: Option<[u8; 6]> },
+    Cooked {
+        packet_type: u16,
+        src: Option<[u8; 6]>,
+    },
     /// No link header.
     None,
 }
@@ -85,9 +91,15 @@ pub enum Link {
 pub enum Net<'a> {
     Ipv4(Ipv4<'a>),
     /// An ARP or RARP body (see [`Frame::ethertype`]); parse it with [`crate::arp`].
-    Arp { body: &'a [u8], offset: usize },
+    Arp {
+        body: &'a [u8],
+        offset: usize,
+    },
     /// Another EtherType, or a network header too broken to use.
-    Other { payload: &'a [u8], offset: usize },
+    Other {
+        payload: &'a [u8],
+        offset: usize,
+    },
 }
 
 /// The IPv4 layer.
@@ -125,8 +137,14 @@ impl Ipv4<'_> {
 pub enum Transport<'a> {
     Udp(Udp<'a>),
     /// A fragment: the IP payload (reassembly is the caller's, with the identification).
-    Fragment { payload: &'a [u8], offset: usize },
-    Other { payload: &'a [u8], offset: usize },
+    Fragment {
+        payload: &'a [u8],
+        offset: usize,
+    },
+    Other {
+        payload: &'a [u8],
+        offset: usize,
+    },
 }
 
 /// A UDP datagram.
@@ -190,7 +208,12 @@ impl<'a> Frame<'a> {
                 let et = match bytes.first().map(|b| b >> 4) {
                     Some(4) => ETHERTYPE_IPV4,
                     Some(6) => 0x86dd,
-                    _ => return Err(Error::new(0, ErrorKind::Malformed { what: "raw IP packet", reason: "IP version is not 4" })),
+                    _ => {
+                        return Err(Error::new(
+                            0,
+                            ErrorKind::Malformed { what: "raw IP packet", reason: "IP version is not 4" },
+                        ))
+                    }
                 };
                 (Link::None, et, 0, [None, None])
             }
@@ -206,7 +229,8 @@ impl<'a> Frame<'a> {
             }
             LinkType::LinuxSll2 => {
                 // protocol, reserved, ifindex, ARPHRD, packet type, address length, address.
-                let (Some(proto), Some(pt), Some(alen)) = (rd::u16_at(bytes, 0), rd::u8_at(bytes, 10), rd::u8_at(bytes, 11))
+                let (Some(proto), Some(pt), Some(alen)) =
+                    (rd::u16_at(bytes, 0), rd::u8_at(bytes, 10), rd::u8_at(bytes, 11))
                 else {
                     return Err(truncated("Linux SLL2 header", 20, bytes.len(), 0));
                 };
@@ -299,7 +323,11 @@ fn parse_ipv4<'a>(b: &'a [u8], base: usize, findings: &mut Vec<Finding>) -> Net<
     } else if declared < header_len {
         findings.push(Error::new(
             base + 2,
-            ErrorKind::LengthMismatch { what: "IPv4 total length below the header length", declared, available: header_len },
+            ErrorKind::LengthMismatch {
+                what: "IPv4 total length below the header length",
+                declared,
+                available: header_len,
+            },
         ));
         available
     } else {
@@ -308,7 +336,10 @@ fn parse_ipv4<'a>(b: &'a [u8], base: usize, findings: &mut Vec<Finding>) -> Net<
     };
     let checksum_ok = hdr.to_header().calc_header_checksum() == hdr.header_checksum();
     if !checksum_ok {
-        findings.push(Error::new(base + 10, ErrorKind::Malformed { what: "IPv4 header checksum", reason: "does not verify" }));
+        findings.push(Error::new(
+            base + 10,
+            ErrorKind::Malformed { what: "IPv4 header checksum", reason: "does not verify" },
+        ));
     }
     let payload = b.get(header_len..end).unwrap_or(&[]);
     let poff = base + header_len;
@@ -340,7 +371,8 @@ fn parse_ipv4<'a>(b: &'a [u8], base: usize, findings: &mut Vec<Finding>) -> Net<
 }
 
 fn parse_udp<'a>(b: &'a [u8], base: usize, src: [u8; 4], dst: [u8; 4], findings: &mut Vec<Finding>) -> Transport<'a> {
-    let (Some(sp), Some(dp), Some(len), Some(ck)) = (rd::u16_at(b, 0), rd::u16_at(b, 2), rd::u16_at(b, 4), rd::u16_at(b, 6))
+    let (Some(sp), Some(dp), Some(len), Some(ck)) =
+        (rd::u16_at(b, 0), rd::u16_at(b, 2), rd::u16_at(b, 4), rd::u16_at(b, 6))
     else {
         findings.push(truncated("UDP header", 8, b.len(), base));
         return Transport::Other { payload: b, offset: base };
@@ -348,7 +380,8 @@ fn parse_udp<'a>(b: &'a [u8], base: usize, src: [u8; 4], dst: [u8; 4], findings:
     let declared = usize::from(len);
     let available = b.len();
     let end = if declared < 8 {
-        findings.push(Error::new(base + 4, ErrorKind::LengthMismatch { what: "UDP length below 8", declared, available }));
+        findings
+            .push(Error::new(base + 4, ErrorKind::LengthMismatch { what: "UDP length below 8", declared, available }));
         available
     } else if declared > available {
         findings.push(Error::new(
@@ -375,7 +408,15 @@ fn parse_udp<'a>(b: &'a [u8], base: usize, src: [u8; 4], dst: [u8; 4], findings:
     if checksum_ok == Some(false) {
         findings.push(Error::new(base + 6, ErrorKind::Malformed { what: "UDP checksum", reason: "does not verify" }));
     }
-    Transport::Udp(Udp { src_port: sp, dst_port: dp, length: len, checksum: ck, checksum_ok, payload, payload_offset: base + 8 })
+    Transport::Udp(Udp {
+        src_port: sp,
+        dst_port: dp,
+        length: len,
+        checksum: ck,
+        checksum_ok,
+        payload,
+        payload_offset: base + 8,
+    })
 }
 
 /// Addresses and ports of a UDP frame to build.
@@ -405,7 +446,16 @@ pub struct Lies {
 /// Build an Ethernet II + IPv4 + UDP frame with correct lengths and checksums, padded
 /// to the 60-octet Ethernet minimum.
 pub fn build_udp(ep: &UdpEndpoints, payload: &[u8]) -> Result<Vec<u8>, Error> {
-    let too_big = || Error::new(0, ErrorKind::LengthMismatch { what: "UDP payload too large for IPv4", declared: payload.len(), available: 65507 });
+    let too_big = || {
+        Error::new(
+            0,
+            ErrorKind::LengthMismatch {
+                what: "UDP payload too large for IPv4",
+                declared: payload.len(),
+                available: 65507,
+            },
+        )
+    };
     let mut ip = Ipv4Header::new(
         u16::try_from(payload.len() + 8).map_err(|_| too_big())?,
         ep.ttl,
@@ -456,7 +506,10 @@ pub fn apply_lies(frame: &mut [u8], lies: &Lies) {
             let mut sum: u32 = 0;
             for (i, c) in h.chunks_exact(2).enumerate() {
                 if i != 5 {
-                    sum += u32::from(u16::from_be_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)]));
+                    sum += u32::from(u16::from_be_bytes([
+                        c.first().copied().unwrap_or(0),
+                        c.get(1).copied().unwrap_or(0),
+                    ]));
                 }
             }
             while sum > 0xffff {

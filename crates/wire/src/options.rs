@@ -400,10 +400,7 @@ impl<'a> AreaIter<'a> {
             code => {
                 let Some(len) = field::u8_at(self.buf, start + 1) else {
                     self.state = IterState::Done;
-                    return Some(Err(Error::new(
-                        self.at(start),
-                        ErrorKind::MissingLength { code, area: self.area },
-                    )));
+                    return Some(Err(Error::new(self.at(start), ErrorKind::MissingLength { code, area: self.area })));
                 };
                 let len = usize::from(len);
                 let Some(data) = self.buf.get(start + 2..start + 2 + len) else {
@@ -641,12 +638,25 @@ pub enum Value<'a> {
     Overload(Overload),
     NodeType(u8),
     /// Client identifier: hardware type (or 0, or 255 for RFC 4361) and identifier.
-    ClientId { kind: u8, id: &'a [u8] },
+    ClientId {
+        kind: u8,
+        id: &'a [u8],
+    },
     /// RFC 4361 node-specific client identifier: type 255, IAID, DUID.
-    ClientIdDuid { iaid: u32, duid: &'a [u8] },
+    ClientIdDuid {
+        iaid: u32,
+        duid: &'a [u8],
+    },
     RelayAgent(SubOptions<'a>),
-    ClientNdi { kind: u8, major: u8, minor: u8 },
-    MachineId { kind: u8, id: &'a [u8] },
+    ClientNdi {
+        kind: u8,
+        major: u8,
+        minor: u8,
+    },
+    MachineId {
+        kind: u8,
+        id: &'a [u8],
+    },
     /// A code not in the codebook.
     Unknown(&'a [u8]),
 }

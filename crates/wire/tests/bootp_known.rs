@@ -243,7 +243,7 @@ fn wrong_length_for_type() {
 fn overload_pathologies() {
     // Value out of range.
     let b = with_options(&[52, 1, 7, 255]);
-    assert_eq!(kinds(&b)[0], (242, ErrorKind::OverloadValue { value: 7 }));
+    assert_eq!(kinds(&b), [(242, ErrorKind::OverloadValue { value: 7 })], "reported once");
     // Repeated.
     let mut b = with_options(&[52, 1, 1, 52, 1, 2, 255]);
     b[108] = 255; // file holds just End

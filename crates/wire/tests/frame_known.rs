@@ -105,14 +105,15 @@ fn lies_are_findings_with_offsets() {
 /// sender (IPv4 header checksum left to the NIC: 0x0000).
 #[test]
 fn real_frame_with_offloaded_checksum() {
-    let mut f = hex(
-        "000b8201fc42000874adf19b08004500 0148044500008011 0000 c0a80001c0a8000a 00430044 0134 0000",
-    );
+    let mut f = hex("000b8201fc42000874adf19b08004500 0148044500008011 0000 c0a80001c0a8000a 00430044 0134 0000");
     f.extend(hex("0201060000003d1d0000000000000000c0a8000ac0a8000100000000000b8201fc42"));
     f.resize(14 + 0x148, 0);
     let p = Frame::parse(LinkType::Ethernet, &f).expect("parses");
     let ip = p.ipv4().expect("ipv4");
-    assert_eq!((ip.src, ip.dst, ip.ttl, ip.identification), (Ipv4Addr::new(192, 168, 0, 1), Ipv4Addr::new(192, 168, 0, 10), 128, 0x0445));
+    assert_eq!(
+        (ip.src, ip.dst, ip.ttl, ip.identification),
+        (Ipv4Addr::new(192, 168, 0, 1), Ipv4Addr::new(192, 168, 0, 10), 128, 0x0445)
+    );
     assert!(!ip.checksum_ok);
     assert_eq!(p.findings.len(), 1);
     assert_eq!(p.findings[0].offset, 24);

@@ -51,11 +51,8 @@ pub fn real_replies() -> Vec<Vec<u8>> {
         "suricata-verify/dhcp-option-52-overload/input.pcap",
         "suricata-verify/dhcp-eve-extended/input.pcap",
     ];
-    let replies: Vec<Vec<u8>> = files
-        .iter()
-        .flat_map(|f| bootp_payloads(&dir.join(f)))
-        .filter(|b| b.first() == Some(&2))
-        .collect();
+    let replies: Vec<Vec<u8>> =
+        files.iter().flat_map(|f| bootp_payloads(&dir.join(f))).filter(|b| b.first() == Some(&2)).collect();
     assert!(replies.len() >= 15, "expected at least 15 replies, got {}", replies.len());
     replies
 }
