@@ -119,7 +119,8 @@ fn exec_runs_inside_the_namespace_with_its_etc_files_and_teardown_stops_it() {
     let mut sleeper = lab.exec(Role::Client, &["sleep", "300"], &[]).unwrap();
     let pid = i32::try_from(sleeper.id()).unwrap();
     assert!(lab.state().pids.iter().any(|p| p.pid == pid));
-    assert!(lab.ns_pids(Role::Client).unwrap().contains(&pid));
+    // `ip netns exec` enters the namespace just after the spawn returns.
+    eventually("the sleeper in the client namespace", || lab.ns_pids(Role::Client).unwrap().contains(&pid));
     lab.down().unwrap();
     // It was signalled; reap our child and check it is gone.
     let status = sleeper.wait().unwrap();
