@@ -2,7 +2,7 @@
 //! root needed), must pass (or deviate as recorded), and its normalised exchange is
 //! an insta snapshot named after the scenario (`scenarios/snapshots/reference/`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use bootcheck_lab::run::{file_stem, run_in_process};
 use bootcheck_scenario::{load_scenario, load_site};
@@ -37,5 +37,4 @@ fn scenario(
     settings.set_snapshot_suffix(file_stem(&scn.id));
     settings.set_omit_expression(true);
     settings.bind(|| insta::assert_snapshot!("scenario", run.snapshot));
-    let _ = Path::new(".");
 }

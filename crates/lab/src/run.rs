@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use bootcheck_refserver::{Fault, Health, Server};
-use bootcheck_scenario::engine::{self, Dir, Env, Execution, ExecutionResult, Responder};
+use bootcheck_scenario::engine::{self, Dir, Env, Execution, ExecutionResult};
 use bootcheck_scenario::verdict::{self, Outcome};
 use bootcheck_scenario::{snapshot, Mac, Scenario, Site};
 
@@ -57,21 +57,6 @@ pub fn file_stem(id: &str) -> String {
     id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect()
 }
 
-/// The reference server as a virtual-time responder.
-struct RefResponder<'a>(&'a mut Server);
-
-impl Responder for RefResponder<'_> {
-    fn on_frame(&mut self, now: Duration, frame: &[u8]) -> Vec<Vec<u8>> {
-        self.0.handle_frame(now, frame)
-    }
-    fn next_timeout(&self) -> Option<Duration> {
-        self.0.poll_timeout()
-    }
-    fn on_timeout(&mut self, now: Duration) -> Vec<Vec<u8>> {
-        self.0.handle_timeout(now)
-    }
-}
-
 /// Write an execution's trace as pcapng (virtual times are offset from `epoch`).
 pub fn write_pcap(path: &Path, result: &ExecutionResult, iface: &str, epoch: SystemTime) -> Result<(), String> {
     let mut w = PcapNgWriter::create(path).map_err(|e| e.to_string())?;
@@ -115,7 +100,7 @@ pub fn run_in_process(
         Err(message) => return ScenarioRun { outcome: Outcome::Error { message }, ..base },
     };
     let mut server = Server::new(site.clone(), faults.to_vec());
-    let result = engine::run_virtual(exec, &mut RefResponder(&mut server));
+    let result = engine::run_virtual(exec, &mut server);
     let mut outcome = verdict::judge(scenario, &target, &result);
     // A crash is reported as such whatever the expectations said (robustness steps
     // accept any reply, but never a dead server).

@@ -418,3 +418,17 @@ pub(crate) fn text(b: &[u8]) -> String {
     s.push('"');
     s
 }
+
+/// The server is the engine's virtual-time responder: `run_virtual(exec, &mut server)`
+/// plays a scenario against it in-process.
+impl bootcheck_scenario::engine::Responder for Server {
+    fn on_frame(&mut self, now: Duration, frame: &[u8]) -> Vec<Vec<u8>> {
+        self.handle_frame(now, frame)
+    }
+    fn next_timeout(&self) -> Option<Duration> {
+        self.poll_timeout()
+    }
+    fn on_timeout(&mut self, now: Duration) -> Vec<Vec<u8>> {
+        self.handle_timeout(now)
+    }
+}

@@ -5,26 +5,10 @@
 mod common;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use bootcheck_refserver::Server;
-use bootcheck_scenario::engine::{run_virtual, Env, Execution, Responder, StepVerdict};
+use bootcheck_scenario::engine::{run_virtual, Env, Execution, StepVerdict};
 use bootcheck_scenario::{discover, load_scenario, Mac};
-
-/// The server as the engine's virtual-time responder.
-struct Virtual<'a>(&'a mut Server);
-
-impl Responder for Virtual<'_> {
-    fn on_frame(&mut self, now: Duration, frame: &[u8]) -> Vec<Vec<u8>> {
-        self.0.handle_frame(now, frame)
-    }
-    fn next_timeout(&self) -> Option<Duration> {
-        self.0.poll_timeout()
-    }
-    fn on_timeout(&mut self, now: Duration) -> Vec<Vec<u8>> {
-        self.0.handle_timeout(now)
-    }
-}
 
 /// Run every scenario against a server with `faults`; the failures, described.
 fn run_all(faults: &[&str]) -> (usize, Vec<String>) {
@@ -38,7 +22,7 @@ fn run_all(faults: &[&str]) -> (usize, Vec<String>) {
         let env = Env { site: site.clone(), seed: 1, harness_mac: Mac([0x02, 0, 0, 0, 0x77, 0x01]) };
         let exec = Execution::new(scn, env).unwrap();
         let mut server = Server::new(site.clone(), faults.iter().map(|f| f.parse().unwrap()).collect());
-        let result = run_virtual(exec, &mut Virtual(&mut server));
+        let result = run_virtual(exec, &mut server);
         for st in &result.steps {
             if st.verdict != StepVerdict::Pass {
                 let log: Vec<String> = server.log().iter().map(ToString::to_string).collect();
