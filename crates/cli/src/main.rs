@@ -131,7 +131,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Run(args) => run::run(&args),
+        Command::Run(args) => {
+            // Not root: the lab runs inside a private user namespace, entered now while
+            // the process still has one thread.
+            let userns = (!args.in_process && bootcheck_lab::privilege() == bootcheck_lab::Privilege::UserNamespaces)
+                .then(|| bootcheck_lab::userns::enter().map_err(|e| e.to_string()));
+            run::run(&args, userns)
+        }
         Command::List { paths, site } => run::list(&paths, site.as_deref()),
         Command::Targets => run::targets(),
         Command::Lab { cmd } => run::lab(cmd),

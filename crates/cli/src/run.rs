@@ -122,7 +122,8 @@ pub fn write_snapshot(dir: &Path, id: &str, text: &str) -> std::io::Result<PathB
     Ok(path)
 }
 
-pub fn run(args: &RunArgs) -> u8 {
+/// `userns`: what entering a user namespace gave, when main() tried (not root).
+pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
     let (site_path, site, mut scns) = match load_all(&args.paths, args.site.as_deref()) {
         Ok(v) => v,
         Err(c) => return c,
@@ -154,18 +155,20 @@ pub fn run(args: &RunArgs) -> u8 {
     }
     // Pick the backend.
     let target_name = args.target.clone().unwrap_or_else(|| "reference".into());
-    let (mode, why) = match (&args.target, args.in_process) {
-        (_, true) => (Mode::InProcess, "--in-process".to_string()),
-        (Some(_), false) => (Mode::Lab, String::new()),
-        (None, false) => match bootcheck_lab::privilege() {
-            bootcheck_lab::Privilege::Root => (Mode::Lab, String::new()),
-            bootcheck_lab::Privilege::UserNamespaces => (
-                Mode::InProcess,
-                "not root; the lab does not use unprivileged user namespaces yet: run as root for the lab".to_string(),
-            ),
+    let (mode, why) = match (&args.target, args.in_process, userns) {
+        (_, true, _) => (Mode::InProcess, "--in-process".to_string()),
+        (_, false, Some(Ok(note))) => (Mode::Lab, note),
+        (Some(_), false, Some(Err(e))) => {
+            eprintln!("error: the lab needs network namespaces: {e}");
+            return EXIT_INPUT;
+        }
+        (None, false, Some(Err(e))) => (Mode::InProcess, format!("not root, and no user namespace could be made: {e}")),
+        (Some(_), false, None) => (Mode::Lab, String::new()),
+        (None, false, None) => match bootcheck_lab::privilege() {
             bootcheck_lab::Privilege::None => {
                 (Mode::InProcess, "not root and no user namespaces: network namespaces cannot be made here".to_string())
             }
+            _ => (Mode::Lab, String::new()),
         },
     };
     let human = args.format == Format::Human;
@@ -245,7 +248,8 @@ pub fn run(args: &RunArgs) -> u8 {
             println!("snapshots written to {}", dir.display());
         }
     }
-    let mode_text = mode.describe();
+    let mode_text = if why.is_empty() { mode.describe().to_string() } else { format!("{} ({why})", mode.describe()) };
+    let mode_text = mode_text.as_str();
     if let Err(e) = report::write_files(&out, &runs, &target_name, mode_text) {
         eprintln!("error: writing reports to {}: {e}", out.display());
     }

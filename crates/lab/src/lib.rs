@@ -27,6 +27,7 @@ pub mod raw;
 pub mod run;
 mod signals;
 pub mod target;
+pub mod userns;
 
 pub use error::LabError;
 pub use netns::{

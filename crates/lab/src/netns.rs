@@ -269,7 +269,8 @@ impl LabState {
 pub enum Privilege {
     /// Effective UID 0: namespaces can be created.
     Root,
-    /// Not root, but unprivileged user namespaces are allowed (not used by the lab yet).
+    /// Not root, but unprivileged user namespaces are allowed: call
+    /// [`crate::userns::enter`] (single-threaded) and the lab runs inside one.
     UserNamespaces,
     /// Neither.
     None,
@@ -308,8 +309,7 @@ fn check_privilege() -> Result<(), LabError> {
         Privilege::Root => Ok(()),
         Privilege::UserNamespaces => Err(LabError::NeedsPrivilege {
             what,
-            how: "run as root (unprivileged user namespaces are allowed here, but the lab does not use them yet; \
-                  use the in-process mode instead)"
+            how: "enter a user namespace first (`bootcheck run` does so by itself when not root), or run as root"
                 .into(),
         }),
         Privilege::None => Err(LabError::NeedsPrivilege {
@@ -1105,6 +1105,11 @@ impl Lab {
             if self.names.ns(role).is_none() || spec.etc_files.iter().any(|e| e.role == role && e.name == "hosts") {
                 continue;
             }
+            if crate::userns::active() && !crate::userns::etc_writable() {
+                // Only name resolution of the lab's own names is lost; the reference
+                // target does not need it. Profile files below still fail clearly.
+                continue;
+            }
             self.add_etc_file(role, "hosts", &hosts_file(site, role, &hostname))?;
         }
         for e in &spec.etc_files {
@@ -1130,6 +1135,12 @@ impl Lab {
             return Err(LabError::Invalid(format!("`{name}` is not a plain /etc file name")));
         }
         let ns = self.ns(role)?.to_string();
+        if crate::userns::active() && !crate::userns::etc_writable() {
+            return Err(LabError::NeedsPrivilege {
+                what: format!("writing /etc/netns/{ns}/{name}"),
+                how: "this kernel refused an overlay on /etc inside the user namespace; run as root".into(),
+            });
+        }
         let _lock = Lock::take()?;
         let etc_netns = Path::new(ETC_NETNS);
         if !etc_netns.exists() {
@@ -1183,7 +1194,15 @@ impl Lab {
             return Err(LabError::Invalid("exec: empty command".into()));
         }
         let shown: Vec<String> = argv.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect();
-        let mut c = Command::new(cmd::which("ip"));
+        let mut c = if crate::userns::active() {
+            // In a user namespace nothing reaps a killed run's processes, so they die
+            // with bootcheck (setpriv execs in place: the PID stays the program's).
+            let mut c = Command::new(cmd::which("setpriv"));
+            c.args(["--pdeathsig", "KILL"]).arg(cmd::which("ip"));
+            c
+        } else {
+            Command::new(cmd::which("ip"))
+        };
         c.args(["netns", "exec", &ns]).args(argv).stdin(Stdio::null());
         if opts.clear_env {
             c.env_clear().env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
