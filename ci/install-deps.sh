@@ -5,10 +5,11 @@
 #   tshark             the wire crate's differential test decodes every shared capture with it
 #   tcpdump            regenerating fuzz seed corpora; the lab-leak test captures with it
 #   iproute2, ethtool  the lab: network namespaces, veth pairs, offload switches
-#   bootp, dnsmasq     real servers the live tests start inside the lab (never by the
+#   bootp, dnsmasq, isc-dhcp-server, kea-dhcp4-server + kea-common (BOOTP hook),
+#   udhcpd             real servers the live tests start inside the lab (never by the
 #                      package's own scripts: policy-rc.d below stops them from starting)
 set -euo pipefail
-pkgs=(libpcap-dev tshark tcpdump iproute2 ethtool bootp dnsmasq)
+pkgs=(libpcap-dev tshark tcpdump iproute2 ethtool bootp dnsmasq isc-dhcp-server kea-dhcp4-server kea-common udhcpd)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
