@@ -22,6 +22,11 @@ pub struct Scenario {
     /// The clauses it exercises, e.g. `RFC951 §7.3`.
     #[serde(default)]
     pub cites: Vec<String>,
+    /// The clause ids of the rule catalogue this scenario proves a target obeys
+    /// (`rfc951/7.3/sname-other-server`); `bootcheck rfc` counts them as coverage and
+    /// rejects ids that do not exist.
+    #[serde(default)]
+    pub covers: Vec<String>,
     #[serde(default)]
     pub tags: Vec<String>,
     /// The site client the exchanges are made for (MAC, fixed IP, boot file…).
