@@ -27,7 +27,7 @@ impl Totals {
         for r in runs {
             match r.outcome {
                 Outcome::Pass => t.passed += 1,
-                Outcome::Fail { .. } | Outcome::UnexpectedPass { .. } => t.failed += 1,
+                Outcome::Fail { .. } | Outcome::UnexpectedPass { .. } | Outcome::RuleFail { .. } => t.failed += 1,
                 Outcome::ExpectedFail { .. } => t.deviations += 1,
                 Outcome::Skipped { .. } => t.skipped += 1,
                 Outcome::Error { .. } => t.errors += 1,
@@ -71,6 +71,15 @@ pub fn line(r: &ScenarioRun, color: bool) -> String {
             r.path.display()
         )),
         Outcome::Error { message } => s.push_str(&format!("\n          {message}")),
+        Outcome::RuleFail { rules } => {
+            for rule in rules {
+                let text = format!("breaks {rule}");
+                s.push_str(&format!("\n          {}", if color { text.red().to_string() } else { text }));
+            }
+            s.push_str(&format!(
+                "\n          (`bootcheck rfc` shows each rule's clause; a known server deviation goes into the target profile's `rule-deviations`)"
+            ));
+        }
         Outcome::Fail { .. } => {
             if let Some(res) = &r.result {
                 for st in &res.steps {
@@ -133,9 +142,11 @@ pub fn json(runs: &[ScenarioRun], target: &str, mode: &str) -> serde_json::Value
                 "detail": match &r.outcome {
                     Outcome::ExpectedFail { why, .. } | Outcome::UnexpectedPass { why } | Outcome::Skipped { why } => Some(why.clone()),
                     Outcome::Error { message } => Some(message.clone()),
+                    Outcome::RuleFail { rules } => Some(rules.join("; ")),
                     _ => None,
                 },
                 "duration_ms": r.duration.as_secs_f64() * 1000.0,
+                "rules": r.rules,
                 "pcap": r.pcap.as_ref().map(|p| p.display().to_string()),
                 "steps": steps,
             })
@@ -157,7 +168,7 @@ pub fn junit(runs: &[ScenarioRun], target: &str) -> String {
                 s.set_message(message.clone());
                 s
             }
-            Outcome::Fail { .. } | Outcome::UnexpectedPass { .. } => {
+            Outcome::Fail { .. } | Outcome::UnexpectedPass { .. } | Outcome::RuleFail { .. } => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 s.set_message(format!("{} on {target}", r.outcome.label()));
                 s.set_description(line(r, false));

@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 mod cmd;
+pub mod conformance;
 mod error;
 pub mod netns;
 pub mod pcapng;

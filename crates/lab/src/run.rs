@@ -3,6 +3,7 @@
 //! frames). Both feed the same sans-IO engine; results, pcapngs and snapshots come out
 //! the same way.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -47,6 +48,22 @@ pub struct ScenarioRun {
     pub snapshot: String,
     /// Wall time (lab) or virtual time (in-process) the scenario took.
     pub duration: Duration,
+    /// The RFC rule catalogue's verdicts on every reply of the scenario.
+    pub rules: Vec<crate::conformance::RuleRecord>,
+}
+
+/// Fold rule failures into an outcome: expectations that held (or deviated as
+/// recorded) do not hide a reply that broke a rule the target does not record.
+pub fn with_rules(outcome: Outcome, rules: &[crate::conformance::RuleRecord]) -> Outcome {
+    let bad: Vec<String> = rules
+        .iter()
+        .filter(|r| r.unrecorded_failure())
+        .map(|r| format!("{} ({}) — {}", r.rule, r.level, r.evidence.as_deref().unwrap_or("")))
+        .collect();
+    match outcome {
+        Outcome::Pass | Outcome::ExpectedFail { .. } if !bad.is_empty() => Outcome::RuleFail { rules: bad },
+        o => o,
+    }
 }
 
 /// The harness's own MAC in the lab and in-process (locally administered).
@@ -90,6 +107,7 @@ pub fn run_in_process(
         pcap: None,
         snapshot: String::new(),
         duration: Duration::ZERO,
+        rules: Vec::new(),
     };
     if let Some(why) = verdict::skip_reason(scenario, &target) {
         return ScenarioRun { outcome: Outcome::Skipped { why }, ..base };
@@ -107,6 +125,9 @@ pub fn run_in_process(
     if let Health::Crashed { reason } = server.health() {
         outcome = Outcome::Error { message: format!("the target crashed: {reason}") };
     }
+    let rules =
+        crate::conformance::check(&result, &BTreeMap::new(), &bootcheck_rules::Context { checksums_meaningful: true });
+    let outcome = with_rules(outcome, &rules);
     let duration = result.steps.iter().map(|s| s.elapsed).sum();
     let pcap = out_dir.and_then(|d| {
         let p = d.join("pcap").join(format!("{}.pcapng", file_stem(&scenario.id)));
@@ -122,7 +143,7 @@ pub fn run_in_process(
             let _ = std::fs::write(dir.join(format!("{}.log", file_stem(&scenario.id))), text);
         }
     }
-    ScenarioRun { outcome, snapshot: snapshot::render(&result), result: Some(result), pcap, duration, ..base }
+    ScenarioRun { outcome, snapshot: snapshot::render(&result), result: Some(result), pcap, duration, rules, ..base }
 }
 
 /// Drive an execution over a real port until it finishes; `deadline` bounds the whole
@@ -239,6 +260,7 @@ pub fn run_lab(
             pcap: None,
             snapshot: String::new(),
             duration: Duration::ZERO,
+            rules: Vec::new(),
         };
         let run = if let Some(why) = verdict::skip_reason(scn, &name) {
             ScenarioRun { outcome: Outcome::Skipped { why }, ..base }
@@ -294,6 +316,14 @@ pub fn run_lab(
                         }
                         _ => verdict::judge(scn, &name, &result),
                     };
+                    // The lab turns veth TX checksum offload off, so reply checksums
+                    // are what the server computed.
+                    let rules = crate::conformance::check(
+                        &result,
+                        &target.profile.rule_deviations,
+                        &bootcheck_rules::Context { checksums_meaningful: true },
+                    );
+                    outcome = with_rules(outcome, &rules);
                     if let Some(d) = &dead {
                         outcome = Outcome::Error { message: format!("the target died during this scenario: {d}") };
                     }
@@ -310,6 +340,7 @@ pub fn run_lab(
                         result: Some(result),
                         pcap: Some(pcap_path),
                         duration,
+                        rules,
                         ..base
                     }
                 }

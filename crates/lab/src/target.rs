@@ -194,6 +194,12 @@ pub struct Profile {
     /// Known deviations: scenario id → why this server behaves differently.
     #[serde(default)]
     pub deviations: BTreeMap<String, String>,
+    /// Rule ids of the RFC catalogue (`bootcheck rfc`) this server is known to break,
+    /// with the reason: recorded, so CI is green while the server behaves as recorded
+    /// and red when it changes (a recorded rule that passes everywhere it was checked
+    /// is reported as stale).
+    #[serde(default)]
+    pub rule_deviations: BTreeMap<String, String>,
 }
 
 /// A duration written `500ms`, `2s`, `1.5s`, `1m`.

@@ -20,6 +20,11 @@ pub enum Outcome {
     UnexpectedPass {
         why: String,
     },
+    /// The expectations held, but replies broke rules of the RFC catalogue that the
+    /// target's profile does not record (`rule — evidence` each).
+    RuleFail {
+        rules: Vec<String>,
+    },
     /// Not run on this target, with the reason.
     Skipped {
         why: String,
@@ -41,6 +46,7 @@ impl Outcome {
             Outcome::Fail { .. } => "FAIL",
             Outcome::ExpectedFail { .. } => "deviation",
             Outcome::UnexpectedPass { .. } => "UNEXPECTED PASS",
+            Outcome::RuleFail { .. } => "RULE FAIL",
             Outcome::Skipped { .. } => "skip",
             Outcome::Error { .. } => "ERROR",
         }

@@ -1,0 +1,86 @@
+//! RFC 1534 (Interoperation Between DHCP and BOOTP): a DHCP server answering a BOOTP
+//! client answers in BOOTP — a BOOTREPLY without the DHCP message type, within the
+//! BOOTREPLY size.
+
+use bootcheck_wire::bootp::MIN_LEN;
+use bootcheck_wire::options::code::MESSAGE_TYPE;
+
+use crate::{fail, hex, Check, Level, Pair, Rule, Verdict};
+
+pub static RULES: &[Rule] = &[
+    Rule {
+        id: "rfc1534/2/no-message-type",
+        level: Level::MustNot,
+        clauses: &["rfc1534/2/no-message-type"],
+        summary: "A reply to a BOOTP client (no option 53 in the request) has no DHCP message type option",
+        check: Check::Reply(no_message_type),
+    },
+    Rule {
+        id: "rfc1534/2/bootreply-size",
+        level: Level::MustNot,
+        clauses: &["rfc1534/2/size-limit"],
+        summary: "A reply to a BOOTP client does not exceed the BOOTREPLY size (300 octets of BOOTP message)",
+        check: Check::Reply(bootreply_size),
+    },
+];
+
+fn no_message_type(p: &Pair<'_>) -> Verdict {
+    if !p.request.is_pure_bootp() {
+        return Verdict::NotApplicable;
+    }
+    let Some(r) = p.reply.bootp.as_ref() else { return Verdict::NotApplicable };
+    match r.find(MESSAGE_TYPE) {
+        None => Verdict::Pass,
+        Some(o) => fail(
+            p.reply,
+            p.reply.at_field(o.offset),
+            "reply option 53",
+            "absent (the request had none: a BOOTP client)",
+            format!("present [{}]", hex(o.option.data)),
+        ),
+    }
+}
+
+fn bootreply_size(p: &Pair<'_>) -> Verdict {
+    if !p.request.is_pure_bootp() {
+        return Verdict::NotApplicable;
+    }
+    let n = p.reply.payload.len();
+    if n <= MIN_LEN {
+        Verdict::Pass
+    } else {
+        fail(p.reply, p.reply.at_field(MIN_LEN), "reply size (UDP payload)", format!("≤ {MIN_LEN} octets"), n)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::testkit::{Case, Crafted};
+
+    pub(crate) fn fails_on_a_crafted_reply() -> Vec<(&'static str, Crafted)> {
+        vec![
+            (
+                "rfc1534/2/no-message-type",
+                Crafted::Reply(Case::reply(|r| {
+                    r[252..255].copy_from_slice(&[53, 1, 2]);
+                    r[255] = 255;
+                })),
+            ),
+            ("rfc1534/2/bootreply-size", Crafted::Reply(Case::reply(|r| r.resize(548, 0)))),
+        ]
+    }
+
+    #[test]
+    fn a_correct_bootp_reply_passes_and_dhcp_is_not_applicable() {
+        Case::default().assert_passes_all("rfc1534/");
+        Case::both(
+            |q| q[240..244].copy_from_slice(&[53, 1, 1, 255]),
+            |r| {
+                r.resize(548, 0);
+                r[252..255].copy_from_slice(&[53, 1, 2]);
+                r[255] = 255;
+            },
+        )
+        .assert_not_applicable("rfc1534/2/no-message-type");
+    }
+}

@@ -1,0 +1,649 @@
+//! RFC 1542 (Clarifications and Extensions for BOOTP): the server's delivery of a
+//! BOOTREPLY (§5.3, §5.4), and the relay agent (§4.1.1 forwarding BOOTREQUESTs, §4.1.2
+//! delivering BOOTREPLYs).
+
+use std::net::Ipv4Addr;
+
+use bootcheck_wire::bootp::{field, Packet as Bootp, CLIENT_PORT, FLAG_BROADCAST, SERVER_PORT};
+use bootcheck_wire::options::Item;
+
+use crate::{fail, hex, ip, Check, Level, Msg, Pair, RelayView, Rule, Verdict};
+
+/// The highest hops value a relay may forward (§4.1.1).
+pub const HOPS_LIMIT: u8 = 16;
+
+pub static RULES: &[Rule] = &[
+    // --- §5.3, §5.4: the server ---
+    Rule {
+        id: "rfc1542/5.3/ciaddr-preserved",
+        level: Level::Should,
+        clauses: &["rfc1542/5.3/preserve-ciaddr"],
+        summary: "The reply's ciaddr is exactly the request's",
+        check: Check::Reply(ciaddr_preserved),
+    },
+    Rule {
+        id: "rfc1542/5.4/to-ciaddr",
+        level: Level::Should,
+        clauses: &["rfc1542/5.4/ciaddr-unicast"],
+        summary: "A reply to a request with ciaddr set goes as IP unicast to ciaddr",
+        check: Check::Reply(to_ciaddr),
+    },
+    Rule {
+        id: "rfc1542/5.4/client-port",
+        level: Level::Must,
+        clauses: &["rfc1542/5.4/ciaddr-port-68", "rfc1542/5.4/client-port-68"],
+        summary: "A reply sent to the client (not to a relay) has UDP destination port 68",
+        check: Check::Reply(client_port),
+    },
+    Rule {
+        id: "rfc1542/5.4/to-relay",
+        level: Level::Should,
+        clauses: &["rfc1542/5.4/giaddr-unicast"],
+        summary: "A reply to a relayed request (giaddr set, ciaddr 0) goes as IP unicast to giaddr",
+        check: Check::Reply(to_relay),
+    },
+    Rule {
+        id: "rfc1542/5.4/relay-port",
+        level: Level::Must,
+        clauses: &["rfc1542/5.4/giaddr-port-67"],
+        summary: "A reply sent to the relay agent (giaddr) has UDP destination port 67",
+        check: Check::Reply(relay_port),
+    },
+    Rule {
+        id: "rfc1542/5.4/preserve-broadcast-flag",
+        level: Level::Must,
+        clauses: &["rfc1542/5.4/preserve-broadcast-flag"],
+        summary: "A reply to a relayed request keeps the request's BROADCAST flag (the relay acts on it)",
+        check: Check::Reply(preserve_broadcast_flag),
+    },
+    Rule {
+        id: "rfc1542/5.4/broadcast-flag",
+        level: Level::Should,
+        clauses: &["rfc1542/5.4/broadcast-flag-set"],
+        summary: "With the BROADCAST flag set (no giaddr, no ciaddr), the reply goes to IP 255.255.255.255",
+        check: Check::Reply(broadcast_flag_ip),
+    },
+    Rule {
+        id: "rfc1542/5.4/broadcast-flag-link",
+        level: Level::Should,
+        clauses: &["rfc1542/5.4/broadcast-flag-set"],
+        summary: "With the BROADCAST flag set (no giaddr, no ciaddr), the reply goes to the link-layer broadcast address",
+        check: Check::Reply(broadcast_flag_link),
+    },
+    Rule {
+        id: "rfc1542/5.4/unicast-to-client",
+        level: Level::Should,
+        clauses: &["rfc1542/5.4/broadcast-flag-clear", "rfc1542/5.4/unicast-fallback-broadcast"],
+        summary: "With the BROADCAST flag clear (no giaddr, no ciaddr), the reply goes to yiaddr at chaddr (or, if unicast is impossible, to 255.255.255.255 at the link broadcast)",
+        check: Check::Reply(unicast_to_client),
+    },
+    // --- §4.1.1: the relay agent forwarding a BOOTREQUEST ---
+    Rule {
+        id: "rfc1542/4.1.1/hops-limit",
+        level: Level::MustNot,
+        clauses: &["rfc1542/4.1.1/discard-hops-over-16"],
+        summary: "A relay agent does not forward a BOOTREQUEST whose hops exceeds 16",
+        check: Check::Relay(hops_limit),
+    },
+    Rule {
+        id: "rfc1542/4.1.1/hops-threshold",
+        level: Level::Should,
+        clauses: &["rfc1542/4.1.1/hops-threshold"],
+        summary: "A relay agent does not forward a BOOTREQUEST whose hops exceeds its configured threshold (default 4)",
+        check: Check::Relay(hops_threshold),
+    },
+    Rule {
+        id: "rfc1542/4.1.1/giaddr-filled",
+        level: Level::Must,
+        clauses: &["rfc1542/4.1.1/giaddr-fill"],
+        summary: "A relayed request with giaddr 0 gets the address of the interface it was received on",
+        check: Check::Relay(giaddr_filled),
+    },
+    Rule {
+        id: "rfc1542/4.1.1/giaddr-kept",
+        level: Level::MustNot,
+        clauses: &["rfc1542/4.1.1/giaddr-not-modified", "rfc1542/4.1.1/giaddr-not-broadcast"],
+        summary: "A relay agent does not modify a non-zero giaddr, and never puts a broadcast address in it",
+        check: Check::Relay(giaddr_kept),
+    },
+    Rule {
+        id: "rfc1542/4.1.1/hops-incremented",
+        level: Level::Must,
+        clauses: &["rfc1542/4.1.1/hops-increment"],
+        summary: "A relayed request's hops is the received value plus one",
+        check: Check::Relay(hops_incremented),
+    },
+    Rule {
+        id: "rfc1542/4.1.1/request-intact",
+        level: Level::Must,
+        clauses: &["rfc1542/4.1.1/fields-intact"],
+        summary: "A relayed request is unchanged except hops and giaddr (and an RFC 3046 relay agent option)",
+        check: Check::Relay(request_intact),
+    },
+    Rule {
+        id: "rfc1542/4.1.1/no-rebroadcast",
+        level: Level::MustNot,
+        clauses: &["rfc1542/4.1.1/no-rebroadcast"],
+        summary: "A relay agent does not rebroadcast a request (it unicasts it to its configured server)",
+        check: Check::Relay(no_rebroadcast),
+    },
+    // --- §4.1.2: the relay agent delivering a BOOTREPLY ---
+    Rule {
+        id: "rfc1542/4.1.2/reply-delivered",
+        level: Level::Must,
+        clauses: &["rfc1542/4.1.2/deliver-to-client"],
+        summary: "A server's reply to the relay (giaddr = one of its interfaces) is delivered to the client",
+        check: Check::Relay(reply_delivered),
+    },
+    Rule {
+        id: "rfc1542/4.1.2/reply-intact",
+        level: Level::MustNot,
+        clauses: &["rfc1542/4.1.2/reply-fields-intact"],
+        summary: "A relay agent does not modify any BOOTP field of the reply it delivers (an RFC 3046 option 82 is removed)",
+        check: Check::Relay(reply_intact),
+    },
+    Rule {
+        id: "rfc1542/4.1.2/reply-port",
+        level: Level::Must,
+        clauses: &["rfc1542/4.1.2/reply-port-68"],
+        summary: "A relay agent delivers the reply to UDP port 68",
+        check: Check::Relay(reply_port),
+    },
+    Rule {
+        id: "rfc1542/4.1.2/broadcast-flag",
+        level: Level::Should,
+        clauses: &["rfc1542/4.1.2/broadcast-flag"],
+        summary: "A relay agent delivers a reply with the BROADCAST flag to 255.255.255.255 at the link broadcast, otherwise to yiaddr at chaddr",
+        check: Check::Relay(relay_broadcast_flag),
+    },
+];
+
+fn both<'p>(p: &'p Pair<'_>) -> Option<(&'p Bootp<&'p [u8]>, &'p Bootp<&'p [u8]>)> {
+    Some((p.request.bootp.as_ref()?, p.reply.bootp.as_ref()?))
+}
+
+fn ciaddr_preserved(p: &Pair<'_>) -> Verdict {
+    let Some((q, r)) = both(p) else { return Verdict::NotApplicable };
+    if q.ciaddr() == r.ciaddr() {
+        Verdict::Pass
+    } else {
+        fail(p.reply, p.reply.at_field(field::CIADDR.start), "reply.ciaddr", ip(q.ciaddr()), ip(r.ciaddr()))
+    }
+}
+
+fn to_ciaddr(p: &Pair<'_>) -> Verdict {
+    let Some((q, _)) = both(p) else { return Verdict::NotApplicable };
+    let Some(dst) = p.reply.dst_ip() else { return Verdict::NotApplicable };
+    if q.ciaddr().is_unspecified() {
+        return Verdict::NotApplicable;
+    }
+    if dst == q.ciaddr() {
+        Verdict::Pass
+    } else {
+        fail(p.reply, None, "ip.dst", format!("{} (ciaddr)", q.ciaddr()), ip(dst))
+    }
+}
+
+/// Whether the reply is addressed to the relay agent named by the request's giaddr.
+fn sent_to_relay(p: &Pair<'_>) -> Option<bool> {
+    let q = p.request.bootp.as_ref()?;
+    let dst = p.reply.dst_ip()?;
+    Some(!q.giaddr().is_unspecified() && dst == q.giaddr())
+}
+
+fn client_port(p: &Pair<'_>) -> Verdict {
+    let (Some(to_relay), Some((_, port))) = (sent_to_relay(p), p.reply.ports()) else {
+        return Verdict::NotApplicable;
+    };
+    if to_relay {
+        return Verdict::NotApplicable;
+    }
+    if port == CLIENT_PORT {
+        Verdict::Pass
+    } else {
+        fail(p.reply, None, "udp.dst_port", CLIENT_PORT, port)
+    }
+}
+
+fn to_relay(p: &Pair<'_>) -> Verdict {
+    let Some((q, _)) = both(p) else { return Verdict::NotApplicable };
+    let Some(dst) = p.reply.dst_ip() else { return Verdict::NotApplicable };
+    if q.giaddr().is_unspecified() || !q.ciaddr().is_unspecified() {
+        return Verdict::NotApplicable;
+    }
+    if dst == q.giaddr() {
+        Verdict::Pass
+    } else {
+        fail(p.reply, None, "ip.dst", format!("{} (giaddr)", q.giaddr()), ip(dst))
+    }
+}
+
+fn relay_port(p: &Pair<'_>) -> Verdict {
+    let (Some(to_relay), Some((_, port))) = (sent_to_relay(p), p.reply.ports()) else {
+        return Verdict::NotApplicable;
+    };
+    if !to_relay {
+        return Verdict::NotApplicable;
+    }
+    if port == SERVER_PORT {
+        Verdict::Pass
+    } else {
+        fail(p.reply, None, "udp.dst_port", SERVER_PORT, port)
+    }
+}
+
+fn preserve_broadcast_flag(p: &Pair<'_>) -> Verdict {
+    let Some((q, r)) = both(p) else { return Verdict::NotApplicable };
+    if q.giaddr().is_unspecified() || !q.broadcast() {
+        // A server MAY set the flag on its own knowledge; clearing it is the failure.
+        return Verdict::NotApplicable;
+    }
+    if r.broadcast() {
+        Verdict::Pass
+    } else {
+        fail(
+            p.reply,
+            p.reply.at_field(field::FLAGS.start),
+            "reply.flags",
+            "BROADCAST set (as requested)",
+            format!("{:#06x}", r.flags()),
+        )
+    }
+}
+
+/// The direct-delivery case of §5.4: no giaddr, no ciaddr.
+fn direct(p: &Pair<'_>) -> Option<bool> {
+    let (q, _) = both(p)?;
+    (q.giaddr().is_unspecified() && q.ciaddr().is_unspecified()).then(|| q.broadcast())
+}
+
+fn broadcast_flag_ip(p: &Pair<'_>) -> Verdict {
+    if direct(p) != Some(true) {
+        return Verdict::NotApplicable;
+    }
+    let Some(dst) = p.reply.dst_ip() else { return Verdict::NotApplicable };
+    if dst == Ipv4Addr::BROADCAST {
+        Verdict::Pass
+    } else {
+        fail(p.reply, None, "ip.dst", "255.255.255.255", ip(dst))
+    }
+}
+
+fn broadcast_flag_link(p: &Pair<'_>) -> Verdict {
+    if direct(p) != Some(true) {
+        return Verdict::NotApplicable;
+    }
+    let Some(mac) = p.reply.frame.dst_mac() else { return Verdict::NotApplicable };
+    if mac == [0xff; 6] {
+        Verdict::Pass
+    } else {
+        fail(p.reply, Some(0), "eth.dst", "ff:ff:ff:ff:ff:ff", hex(&mac))
+    }
+}
+
+fn unicast_to_client(p: &Pair<'_>) -> Verdict {
+    if direct(p) != Some(false) {
+        return Verdict::NotApplicable;
+    }
+    let Some((_, r)) = both(p) else { return Verdict::NotApplicable };
+    let Some(dst) = p.reply.dst_ip() else { return Verdict::NotApplicable };
+    let mac = p.reply.frame.dst_mac();
+    let chaddr = r.chaddr();
+    // Broadcast fallback (MAY), done properly.
+    if dst == Ipv4Addr::BROADCAST && mac.is_none_or(|m| m == [0xff; 6]) {
+        return Verdict::Pass;
+    }
+    if dst != r.yiaddr() {
+        return fail(p.reply, None, "ip.dst", format!("{} (yiaddr)", r.yiaddr()), ip(dst));
+    }
+    match mac {
+        Some(m) if m.as_slice() != chaddr && r.hlen() == 6 => {
+            fail(p.reply, Some(0), "eth.dst", format!("{} (chaddr)", hex(chaddr)), hex(&m))
+        }
+        _ => Verdict::Pass,
+    }
+}
+
+// --- relay ---
+
+fn req_hops(v: &RelayView<'_>) -> Option<u8> {
+    v.request.bootp.as_ref().map(Bootp::hops)
+}
+
+fn hops_limit(v: &RelayView<'_>) -> Verdict {
+    let Some(h) = req_hops(v) else { return Verdict::NotApplicable };
+    match (h > HOPS_LIMIT, v.forwarded) {
+        (false, _) => Verdict::NotApplicable,
+        (true, None) => Verdict::Pass,
+        (true, Some(f)) => {
+            fail(f, f.at_field(field::HOPS), "forwarded request", format!("not forwarded (hops {h} > 16)"), "forwarded")
+        }
+    }
+}
+
+fn hops_threshold(v: &RelayView<'_>) -> Verdict {
+    let Some(h) = req_hops(v) else { return Verdict::NotApplicable };
+    let max = v.ctx.max_hops.min(HOPS_LIMIT);
+    match (h > max && h <= HOPS_LIMIT, v.forwarded) {
+        (false, _) => Verdict::NotApplicable,
+        (true, None) => Verdict::Pass,
+        (true, Some(f)) => fail(
+            f,
+            f.at_field(field::HOPS),
+            "forwarded request",
+            format!("not forwarded (hops {h} > threshold {max})"),
+            "forwarded",
+        ),
+    }
+}
+
+fn fwd<'v>(v: &'v RelayView<'_>) -> Option<(&'v Bootp<&'v [u8]>, &'v Msg<'v>, &'v Bootp<&'v [u8]>)> {
+    let q = v.request.bootp.as_ref()?;
+    let f = v.forwarded?;
+    Some((q, f, f.bootp.as_ref()?))
+}
+
+fn giaddr_filled(v: &RelayView<'_>) -> Verdict {
+    let Some((q, f, fb)) = fwd(v) else { return Verdict::NotApplicable };
+    if !q.giaddr().is_unspecified() {
+        return Verdict::NotApplicable;
+    }
+    if fb.giaddr() == v.ctx.client_side_ip {
+        Verdict::Pass
+    } else {
+        fail(
+            f,
+            f.at_field(field::GIADDR.start),
+            "forwarded.giaddr",
+            format!("{} (the receiving interface)", v.ctx.client_side_ip),
+            ip(fb.giaddr()),
+        )
+    }
+}
+
+fn giaddr_kept(v: &RelayView<'_>) -> Verdict {
+    let Some((q, f, fb)) = fwd(v) else { return Verdict::NotApplicable };
+    let g = fb.giaddr();
+    if g.is_broadcast() || (g.octets()[3] == 255 && g != q.giaddr()) {
+        return fail(f, f.at_field(field::GIADDR.start), "forwarded.giaddr", "not a broadcast address", ip(g));
+    }
+    if q.giaddr().is_unspecified() {
+        return Verdict::NotApplicable;
+    }
+    if g == q.giaddr() {
+        Verdict::Pass
+    } else {
+        fail(f, f.at_field(field::GIADDR.start), "forwarded.giaddr", format!("{} (unchanged)", q.giaddr()), ip(g))
+    }
+}
+
+fn hops_incremented(v: &RelayView<'_>) -> Verdict {
+    let Some((q, f, fb)) = fwd(v) else { return Verdict::NotApplicable };
+    let want = q.hops().wrapping_add(1);
+    if fb.hops() == want {
+        Verdict::Pass
+    } else {
+        fail(f, f.at_field(field::HOPS), "forwarded.hops", want, fb.hops())
+    }
+}
+
+/// The options of a message in order as (code, data), without option 82 (RFC 3046),
+/// or `None` when the message carries no RFC 1048 options.
+fn options_without_82<'a>(b: &'a Bootp<&'a [u8]>) -> Vec<(u8, &'a [u8])> {
+    b.walk()
+        .filter_map(|it| match it {
+            Ok(Item::Option(o)) if o.option.code != 82 => Some((o.option.code, o.option.data)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Compare two BOOTP messages field by field, ignoring `skip` header ranges and an
+/// option 82. Returns the first differing BOOTP offset and a description.
+fn first_difference(a: &Bootp<&[u8]>, b: &Bootp<&[u8]>, skip: &[std::ops::Range<usize>]) -> Option<(usize, String)> {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    for i in 0..bootcheck_wire::bootp::HEADER_LEN {
+        if skip.iter().any(|r| r.contains(&i)) {
+            continue;
+        }
+        if x.get(i) != y.get(i) {
+            return Some((i, format!("{} octet {i}", bootcheck_wire::bootp::field_name_at(i))));
+        }
+    }
+    let has_opts = |p: &Bootp<&[u8]>| p.vend_kind() == bootcheck_wire::bootp::VendKind::Rfc1048;
+    if has_opts(a) && has_opts(b) {
+        let (oa, ob) = (options_without_82(a), options_without_82(b));
+        if oa != ob {
+            let at = bootcheck_wire::bootp::field::OPTIONS.start;
+            let k = oa.iter().zip(&ob).position(|(p, q)| p != q).unwrap_or(oa.len().min(ob.len()));
+            let what =
+                |o: Option<&(u8, &[u8])>| o.map_or("nothing".to_string(), |(c, d)| format!("option {c} [{}]", hex(d)));
+            return Some((at, format!("option #{}: {} became {}", k + 1, what(oa.get(k)), what(ob.get(k)))));
+        }
+    } else if a.vend() != b.vend() {
+        return Some((bootcheck_wire::bootp::field::VEND.start, "the vend field".to_string()));
+    }
+    None
+}
+
+fn request_intact(v: &RelayView<'_>) -> Verdict {
+    let Some((q, f, fb)) = fwd(v) else { return Verdict::NotApplicable };
+    match first_difference(q, fb, &[field::HOPS..field::HOPS + 1, field::GIADDR]) {
+        None => Verdict::Pass,
+        Some((at, what)) => {
+            fail(f, f.at_field(at), "forwarded request", "unchanged but for hops and giaddr", format!("{what} changed"))
+        }
+    }
+}
+
+fn no_rebroadcast(v: &RelayView<'_>) -> Verdict {
+    let Some(f) = v.forwarded else { return Verdict::NotApplicable };
+    let bcast_ip = f.dst_ip().is_some_and(|d| d.is_broadcast());
+    let bcast_mac = f.frame.dst_mac().is_some_and(|m| m == [0xff; 6]);
+    if bcast_ip || bcast_mac {
+        fail(
+            f,
+            Some(0),
+            "forwarded request destination",
+            "a unicast to the configured server",
+            format!("{} / {}", f.dst_ip().map_or("-".into(), ip), f.frame.dst_mac().map_or("-".into(), |m| hex(&m))),
+        )
+    } else {
+        Verdict::Pass
+    }
+}
+
+fn reply_delivered(v: &RelayView<'_>) -> Verdict {
+    let Some(r) = v.reply else { return Verdict::NotApplicable };
+    let Some(rb) = r.bootp.as_ref() else { return Verdict::NotApplicable };
+    if rb.giaddr() != v.ctx.client_side_ip {
+        return Verdict::NotApplicable;
+    }
+    if v.delivered.is_some() {
+        Verdict::Pass
+    } else {
+        fail(r, None, "delivery to the client", "the reply relayed onto the client's link", "nothing")
+    }
+}
+
+fn reply_intact(v: &RelayView<'_>) -> Verdict {
+    let (Some(r), Some(d)) = (v.reply, v.delivered) else { return Verdict::NotApplicable };
+    let (Some(rb), Some(db)) = (r.bootp.as_ref(), d.bootp.as_ref()) else { return Verdict::NotApplicable };
+    match first_difference(rb, db, &[]) {
+        None => Verdict::Pass,
+        Some((at, what)) => {
+            fail(d, d.at_field(at), "delivered reply", "the server's reply unchanged", format!("{what} changed"))
+        }
+    }
+}
+
+fn reply_port(v: &RelayView<'_>) -> Verdict {
+    let Some(d) = v.delivered else { return Verdict::NotApplicable };
+    let Some((_, port)) = d.ports() else { return Verdict::NotApplicable };
+    if port == CLIENT_PORT {
+        Verdict::Pass
+    } else {
+        fail(d, None, "udp.dst_port", CLIENT_PORT, port)
+    }
+}
+
+fn relay_broadcast_flag(v: &RelayView<'_>) -> Verdict {
+    let Some(d) = v.delivered else { return Verdict::NotApplicable };
+    let Some(db) = d.bootp.as_ref() else { return Verdict::NotApplicable };
+    let (Some(dst), Some(mac)) = (d.dst_ip(), d.frame.dst_mac()) else { return Verdict::NotApplicable };
+    let bcast = dst == Ipv4Addr::BROADCAST && mac == [0xff; 6];
+    if db.flags() & FLAG_BROADCAST != 0 {
+        if bcast {
+            Verdict::Pass
+        } else {
+            fail(
+                d,
+                Some(0),
+                "delivered reply destination",
+                "255.255.255.255 at ff:ff:ff:ff:ff:ff",
+                format!("{dst} at {}", hex(&mac)),
+            )
+        }
+    } else if bcast || (dst == db.yiaddr() && (db.hlen() != 6 || mac.as_slice() == db.chaddr())) {
+        // Unicast to the client, or the broadcast fallback the RFC allows.
+        Verdict::Pass
+    } else {
+        fail(
+            d,
+            Some(0),
+            "delivered reply destination",
+            format!("{} at {} (yiaddr, chaddr)", db.yiaddr(), hex(db.chaddr())),
+            format!("{dst} at {}", hex(&mac)),
+        )
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::testkit::{Case, Crafted, RelayCase};
+    use rstest::rstest;
+    use std::net::Ipv4Addr;
+
+    pub(crate) fn server_rule_fails_on_a_crafted_reply() -> Vec<(&'static str, Crafted)> {
+        vec![
+            (
+                "rfc1542/5.3/ciaddr-preserved",
+                Crafted::Reply(Case::reply(|r| r[12..16].copy_from_slice(&[192, 0, 2, 9]))),
+            ),
+            (
+                "rfc1542/5.4/to-ciaddr",
+                Crafted::Reply(
+                    Case::request(|q| q[12..16].copy_from_slice(&[192, 0, 2, 50]))
+                        .with_endpoints(|e| e.dst_ip = Ipv4Addr::BROADCAST),
+                ),
+            ),
+            ("rfc1542/5.4/client-port", Crafted::Reply(Case::default().with_endpoints(|e| e.dst_port = 67))),
+            (
+                "rfc1542/5.4/to-relay",
+                Crafted::Reply(Case::request(|q| q[24..28].copy_from_slice(&[198, 51, 100, 1])).with_endpoints(|e| {
+                    e.dst_ip = Ipv4Addr::new(198, 51, 100, 255);
+                    e.dst_port = 68;
+                })),
+            ),
+            (
+                "rfc1542/5.4/relay-port",
+                Crafted::Reply(
+                    Case::request(|q| q[24..28].copy_from_slice(&[198, 51, 100, 1]))
+                        .with_endpoints(|e| e.dst_port = 68),
+                ),
+            ),
+            (
+                "rfc1542/5.4/preserve-broadcast-flag",
+                Crafted::Reply(Case::both(
+                    |q| {
+                        q[24..28].copy_from_slice(&[198, 51, 100, 1]);
+                        q[10] = 0x80;
+                    },
+                    |r| r[10] = 0,
+                )),
+            ),
+            (
+                "rfc1542/5.4/broadcast-flag",
+                Crafted::Reply(
+                    Case::request(|q| q[10] = 0x80).with_endpoints(|e| e.dst_ip = Ipv4Addr::new(192, 0, 2, 255)),
+                ),
+            ),
+            (
+                "rfc1542/5.4/broadcast-flag-link",
+                Crafted::Reply(Case::request(|q| q[10] = 0x80).with_endpoints(|e| e.dst_mac = [2, 0, 0, 0, 0xbe, 1])),
+            ),
+            (
+                "rfc1542/5.4/unicast-to-client",
+                Crafted::Reply(Case::default().with_endpoints(|e| e.dst_ip = Ipv4Addr::new(192, 0, 2, 255))),
+            ),
+            (
+                "rfc1542/5.4/unicast-to-client",
+                Crafted::Reply(Case::default().with_endpoints(|e| e.dst_mac = [2, 0, 0, 0, 0xbc, 1])),
+            ),
+        ]
+    }
+
+    #[rstest]
+    #[case::direct(Case::default())]
+    #[case::broadcast(Case::request(|q| q[10] = 0x80))]
+    #[case::relayed(Case::request(|q| q[24..28].copy_from_slice(&[198, 51, 100, 1])))]
+    #[case::relayed_broadcast(Case::request(|q| { q[24..28].copy_from_slice(&[198, 51, 100, 1]); q[10] = 0x80; }))]
+    #[case::ciaddr(Case::request(|q| q[12..16].copy_from_slice(&[192, 0, 2, 50])))]
+    #[case::unicast_fallback(Case::default().with_endpoints(|e| { e.dst_ip = Ipv4Addr::BROADCAST; e.dst_mac = [0xff; 6]; }))]
+    fn correct_deliveries_pass(#[case] case: Case) {
+        case.assert_passes_all("rfc1542/");
+    }
+
+    pub(crate) fn relay_rule_fails_on_a_crafted_exchange() -> Vec<(&'static str, Crafted)> {
+        vec![
+            ("rfc1542/4.1.1/hops-limit", Crafted::Relay(RelayCase::request(|q| q[3] = 17))),
+            ("rfc1542/4.1.1/hops-threshold", Crafted::Relay(RelayCase::request(|q| q[3] = 5))),
+            (
+                "rfc1542/4.1.1/giaddr-filled",
+                Crafted::Relay(RelayCase::forwarded(|f| f[24..28].copy_from_slice(&[127, 0, 0, 1]))),
+            ),
+            (
+                "rfc1542/4.1.1/giaddr-kept",
+                Crafted::Relay(
+                    RelayCase::request(|q| q[24..28].copy_from_slice(&[203, 0, 113, 1]))
+                        .then_forwarded(|f| f[24..28].copy_from_slice(&[198, 51, 100, 1])),
+                ),
+            ),
+            (
+                "rfc1542/4.1.1/giaddr-kept",
+                Crafted::Relay(
+                    RelayCase::request(|q| q[24..28].copy_from_slice(&[198, 51, 100, 1]))
+                        .then_forwarded(|f| f[24..28].copy_from_slice(&[255, 255, 255, 255])),
+                ),
+            ),
+            ("rfc1542/4.1.1/hops-incremented", Crafted::Relay(RelayCase::forwarded(|f| f[3] = 0))),
+            ("rfc1542/4.1.1/request-intact", Crafted::Relay(RelayCase::forwarded(|f| f[8] = 9))),
+            (
+                "rfc1542/4.1.1/request-intact",
+                Crafted::Relay(RelayCase::forwarded(|f| {
+                    f[240..243].copy_from_slice(&[12, 1, b'x']);
+                    f[243] = 255;
+                })),
+            ),
+            ("rfc1542/4.1.1/no-rebroadcast", Crafted::Relay(RelayCase::default().forwarded_broadcast())),
+            ("rfc1542/4.1.2/reply-delivered", Crafted::Relay(RelayCase::default().not_delivered())),
+            ("rfc1542/4.1.2/reply-intact", Crafted::Relay(RelayCase::delivered(|d| d[3] = 0))),
+            ("rfc1542/4.1.2/reply-port", Crafted::Relay(RelayCase::default().delivered_to_port(67))),
+            ("rfc1542/4.1.2/broadcast-flag", Crafted::Relay(RelayCase::request(|q| q[10] = 0x80).delivered_unicast())),
+            (
+                "rfc1542/4.1.2/broadcast-flag",
+                Crafted::Relay(RelayCase::default().delivered_to_mac([2, 0, 0, 0, 0xbc, 9])),
+            ),
+        ]
+    }
+
+    #[rstest]
+    #[case::plain(RelayCase::default())]
+    #[case::broadcast(RelayCase::request(|q| q[10] = 0x80))]
+    #[case::second_relay(RelayCase::request(|q| { q[24..28].copy_from_slice(&[198, 51, 100, 1]); q[3] = 1; }))]
+    #[case::agent_option(RelayCase::forwarded(|f| { f[240..246].copy_from_slice(&[82, 4, 1, 2, 0, 7]); f[246] = 255; }))]
+    #[case::dropped_hops(RelayCase::request(|q| q[3] = 17).not_forwarded())]
+    fn correct_relaying_passes(#[case] case: RelayCase) {
+        case.assert_passes_all();
+    }
+}

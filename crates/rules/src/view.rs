@@ -1,0 +1,104 @@
+//! Parsed views of observed frames, built once per frame and shared by every rule.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use bootcheck_wire::bootp::{self, Packet as Bootp};
+use bootcheck_wire::frame::{Frame, LinkType};
+
+/// One observed BOOTP frame.
+#[derive(Debug, Clone)]
+pub struct Msg<'a> {
+    /// Packet number (1-based) in the capture or pcapng it came from.
+    pub packet: usize,
+    /// Time since the start of the capture/scenario.
+    pub at: Duration,
+    pub frame: Frame<'a>,
+    /// The UDP payload (the BOOTP message, however short).
+    pub payload: &'a [u8],
+    /// Offset of the payload's first octet (`op`) in the frame.
+    pub bootp_at: usize,
+    /// The BOOTP view, when the payload holds the whole 236-octet fixed header.
+    pub bootp: Option<Bootp<&'a [u8]>>,
+}
+
+impl<'a> Msg<'a> {
+    /// Parse a frame. `None` when it is not a UDP datagram to or from port 67/68.
+    pub fn parse(packet: usize, at: Duration, link: LinkType, bytes: &'a [u8]) -> Option<Msg<'a>> {
+        let frame = Frame::parse(link, bytes).ok()?;
+        let udp = frame.udp()?;
+        let ports = [bootp::SERVER_PORT, bootp::CLIENT_PORT];
+        if !ports.contains(&udp.src_port) && !ports.contains(&udp.dst_port) {
+            return None;
+        }
+        let payload = udp.payload;
+        let bootp_at = udp.payload_offset;
+        let view = Bootp::new_checked(payload).ok();
+        Some(Msg { packet, at, frame, payload, bootp_at, bootp: view })
+    }
+
+    /// Frame offset of a BOOTP field offset.
+    pub fn at_field(&self, field_offset: usize) -> Option<usize> {
+        Some(self.bootp_at + field_offset)
+    }
+
+    pub fn is_request(&self) -> bool {
+        self.payload.first() == Some(&bootp::Op::BOOTREQUEST)
+    }
+    pub fn is_reply(&self) -> bool {
+        self.payload.first() == Some(&bootp::Op::BOOTREPLY)
+    }
+    pub fn src_ip(&self) -> Option<Ipv4Addr> {
+        self.frame.ipv4().map(|i| i.src)
+    }
+    pub fn dst_ip(&self) -> Option<Ipv4Addr> {
+        self.frame.ipv4().map(|i| i.dst)
+    }
+    pub fn ports(&self) -> Option<(u16, u16)> {
+        self.frame.udp().map(|u| (u.src_port, u.dst_port))
+    }
+    /// Whether the request is pure BOOTP (no DHCP message type option 53).
+    pub fn is_pure_bootp(&self) -> bool {
+        self.bootp.as_ref().is_some_and(|b| b.message_type().is_none())
+    }
+}
+
+/// What the observer knows beyond the frames.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// UDP checksums of replies mean something (the lab turns veth TX checksum
+    /// offload off; a capture taken on the sending host does not guarantee it).
+    pub checksums_meaningful: bool,
+}
+
+/// One request and one reply to it.
+#[derive(Debug, Clone, Copy)]
+pub struct Pair<'a> {
+    pub request: &'a Msg<'a>,
+    pub reply: &'a Msg<'a>,
+    pub ctx: &'a Context,
+}
+
+/// What is known about the relay agent under observation.
+#[derive(Debug, Clone)]
+pub struct RelayContext {
+    /// The relay's address on the client's subnet (what it must put into giaddr).
+    pub client_side_ip: Ipv4Addr,
+    /// The relay's configured hops limit (RFC 1542 §4.1.1: default 4, at most 16).
+    pub max_hops: u8,
+}
+
+/// One exchange seen on both sides of a relay agent. Absent messages make the rules
+/// that need them not applicable (except the rules about forwarding or not).
+#[derive(Debug, Clone, Copy)]
+pub struct RelayView<'a> {
+    /// The client's request on the client-side link.
+    pub request: &'a Msg<'a>,
+    /// The relay's forwarded request on the server-side link, if it forwarded one.
+    pub forwarded: Option<&'a Msg<'a>>,
+    /// The server's reply to the relay on the server-side link.
+    pub reply: Option<&'a Msg<'a>>,
+    /// The relay's delivery of that reply on the client-side link.
+    pub delivered: Option<&'a Msg<'a>>,
+    pub ctx: &'a RelayContext,
+}
