@@ -3,6 +3,7 @@
 
 mod decode;
 mod report;
+mod rfc;
 mod run;
 
 use std::path::PathBuf;
@@ -120,6 +121,9 @@ enum Command {
     },
     /// Print the JSON Schema of scenario files.
     Schema,
+    /// Clause traceability: every MUST/SHOULD of RFC 951, 1542, 1534 and 2132 with the
+    /// rules and scenarios covering it, and the coverage.
+    Rfc(rfc::RfcArgs),
     /// Decode every BOOTP/DHCP, TFTP and ARP/RARP packet of pcap or pcapng captures,
     /// with every finding (lying lengths, malformed options…).
     Decode {
@@ -147,6 +151,7 @@ fn main() -> ExitCode {
             EXIT_OK
         }
         Command::Decode { captures } => decode::decode(&captures),
+        Command::Rfc(args) => rfc::rfc(&args),
     };
     ExitCode::from(code)
 }

@@ -17,7 +17,10 @@ fn default_site(site: Option<&Path>) -> PathBuf {
 }
 
 /// Load the site and every scenario under `paths`; print every load error.
-fn load_all(paths: &[PathBuf], site: Option<&Path>) -> Result<(PathBuf, Site, Vec<(PathBuf, Scenario)>), u8> {
+pub(crate) fn load_all(
+    paths: &[PathBuf],
+    site: Option<&Path>,
+) -> Result<(PathBuf, Site, Vec<(PathBuf, Scenario)>), u8> {
     let site_path = default_site(site);
     if !site_path.exists() {
         eprintln!(

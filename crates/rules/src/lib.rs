@@ -19,7 +19,7 @@
 //! Modules are named after the specification whose clauses they enforce.
 #![forbid(unsafe_code)]
 
-//TMP pub mod clauses;
+pub mod clauses;
 pub mod rfc1534;
 pub mod rfc1542;
 pub mod rfc2132;

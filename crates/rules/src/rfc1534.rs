@@ -11,14 +11,14 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "rfc1534/2/no-message-type",
         level: Level::MustNot,
-        clauses: &["rfc1534/2/no-message-type"],
+        clauses: &["rfc1534/2/no-message-type-option", "rfc1534/2/bootreply-not-dhcpoffer"],
         summary: "A reply to a BOOTP client (no option 53 in the request) has no DHCP message type option",
         check: Check::Reply(no_message_type),
     },
     Rule {
         id: "rfc1534/2/bootreply-size",
         level: Level::MustNot,
-        clauses: &["rfc1534/2/size-limit"],
+        clauses: &["rfc1534/2/bootreply-size-limit"],
         summary: "A reply to a BOOTP client does not exceed the BOOTREPLY size (300 octets of BOOTP message)",
         check: Check::Reply(bootreply_size),
     },

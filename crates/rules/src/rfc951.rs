@@ -10,35 +10,35 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "rfc951/3/op-bootreply",
         level: Level::Must,
-        clauses: &["rfc951/3/op-field", "rfc951/7.3/reply-op"],
+        clauses: &["rfc951/7.3/op-bootreply"],
         summary: "A server's reply has op = BOOTREPLY (2)",
         check: Check::Reply(op_bootreply),
     },
     Rule {
         id: "rfc951/3/xid-echoed",
         level: Level::Must,
-        clauses: &["rfc951/3/xid"],
+        clauses: &["rfc951/3/xid-matches-request"],
         summary: "The reply carries the request's transaction id (xid)",
         check: Check::Reply(xid_echoed),
     },
     Rule {
         id: "rfc951/3/htype-hlen-echoed",
         level: Level::Must,
-        clauses: &["rfc951/3/htype-hlen"],
+        clauses: &["rfc951/2/same-layout-both-directions"],
         summary: "The reply carries the request's htype and hlen",
         check: Check::Reply(htype_hlen_echoed),
     },
     Rule {
         id: "rfc951/3/chaddr-echoed",
         level: Level::Must,
-        clauses: &["rfc951/3/chaddr"],
+        clauses: &["rfc951/2/same-layout-both-directions", "rfc1542/2.3/chaddr-preserved"],
         summary: "The reply carries the request's client hardware address (all 16 octets of chaddr)",
         check: Check::Reply(chaddr_echoed),
     },
     Rule {
         id: "rfc951/3/reply-size",
         level: Level::Must,
-        clauses: &["rfc951/3/packet-size", "rfc1542/2.1/minimum-size"],
+        clauses: &["rfc951/3/vend-64-octets"],
         summary: "A BOOTREPLY to a BOOTP client is at least 300 octets: 236 of header and a 64-octet vend field",
         check: Check::Reply(reply_size),
     },
@@ -52,49 +52,56 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "rfc951/3/file-terminated",
         level: Level::Must,
-        clauses: &["rfc951/3/file-null-terminated"],
+        clauses: &["rfc951/3/file-null-terminated-path"],
         summary: "The reply's file is a null-terminated string (a NUL within its 128 octets)",
         check: Check::Reply(file_terminated),
     },
     Rule {
         id: "rfc951/7.3/sname-other-server",
         level: Level::Must,
-        clauses: &["rfc951/7.3/sname-not-us"],
+        clauses: &["rfc951/7.3/sname-other-server"],
         summary: "A request naming a server in sname is answered only by that server (the reply's sname, when set, is the requested one)",
         check: Check::Reply(sname_other_server),
     },
     Rule {
         id: "rfc951/7.3/yiaddr-filled",
         level: Level::Must,
-        clauses: &["rfc951/7.3/fill-yiaddr"],
+        clauses: &["rfc951/7.3/yiaddr-from-database"],
         summary: "A reply to a request with ciaddr 0.0.0.0 gives the client an address in yiaddr",
         check: Check::Reply(yiaddr_filled),
     },
     Rule {
         id: "rfc951/7.3/siaddr-filled",
         level: Level::Must,
-        clauses: &["rfc951/7.3/place-siaddr"],
+        clauses: &["rfc951/7.3/siaddr-own-address"],
         summary: "The server places an IP address (its own, or the boot server's) in siaddr",
         check: Check::Reply(siaddr_filled),
     },
     Rule {
         id: "rfc951/7.3/source-port",
         level: Level::Must,
-        clauses: &["rfc951/5/udp-ports"],
+        clauses: &["rfc951/3/reply-to-client-port"],
         summary: "The reply comes from the BOOTP server port (67)",
         check: Check::Reply(source_port),
     },
     Rule {
         id: "rfc951/7.3/udp-checksum",
         level: Level::Should,
-        clauses: &["rfc951/7.3/udp-checksum"],
+        clauses: &["rfc951/3/udp-checksum-optional"],
         summary: "The reply's UDP checksum is correct (or 0: not computed)",
         check: Check::Reply(udp_checksum),
     },
     Rule {
+        id: "rfc951/3/udp-length",
+        level: Level::Must,
+        clauses: &["rfc951/3/udp-length"],
+        summary: "The reply's IPv4 total length and UDP length agree with the datagram it carries",
+        check: Check::Reply(udp_length),
+    },
+    Rule {
         id: "rfc951/7.3/giaddr-echoed",
         level: Level::Must,
-        clauses: &["rfc951/3/giaddr", "rfc1542/5.4/giaddr-delivery"],
+        clauses: &["rfc1542/4.1.2/server-replies-to-giaddr"],
         summary: "The reply keeps the request's giaddr (the relay delivering it depends on it)",
         check: Check::Reply(giaddr_echoed),
     },
@@ -273,6 +280,13 @@ fn udp_checksum(p: &Pair<'_>) -> Verdict {
     }
 }
 
+fn udp_length(p: &Pair<'_>) -> Verdict {
+    match p.reply.frame.findings.iter().find(|f| matches!(f.kind, bootcheck_wire::ErrorKind::LengthMismatch { .. })) {
+        None => Verdict::Pass,
+        Some(f) => fail(p.reply, Some(f.offset), "IPv4/UDP length", "lengths that match the datagram", &f.kind),
+    }
+}
+
 fn giaddr_echoed(p: &Pair<'_>) -> Verdict {
     let Some((q, r)) = both(p) else { return Verdict::NotApplicable };
     if q.giaddr() == r.giaddr() {
@@ -288,6 +302,7 @@ pub(crate) mod tests {
 
     pub(crate) fn fails_on_a_crafted_reply() -> Vec<(&'static str, Crafted)> {
         vec![
+            ("rfc951/3/udp-length", Crafted::Reply(Case::default().corrupt_udp_length())),
             ("rfc951/7.3/source-port", Crafted::Reply(Case::default().with_reply_src_port(6767))),
             ("rfc951/7.3/udp-checksum", Crafted::Reply(Case::default().with_checksums().corrupt_udp_checksum())),
             ("rfc951/3/op-bootreply", Crafted::Reply(Case::reply(|r| r[0] = 1))),

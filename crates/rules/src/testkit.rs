@@ -94,6 +94,7 @@ pub struct Case {
     pub ep: Option<EpTweak>,
     pub src_port: Option<u16>,
     pub bad_checksum: bool,
+    pub bad_udp_len: bool,
     pub ctx: Context,
 }
 
@@ -119,6 +120,10 @@ impl Case {
     }
     pub fn with_checksums(mut self) -> Case {
         self.ctx.checksums_meaningful = true;
+        self
+    }
+    pub fn corrupt_udp_length(mut self) -> Case {
+        self.bad_udp_len = true;
         self
     }
     pub fn corrupt_udp_checksum(mut self) -> Case {
@@ -158,7 +163,34 @@ impl Case {
             // Ethernet 14 + IPv4 20: the UDP checksum is at 40..42.
             rf[40] ^= 0x5a;
         }
+        if self.bad_udp_len {
+            // UDP length (38..40) 20 octets past the IP payload.
+            let l = u16::from_be_bytes([rf[38], rf[39]]) + 20;
+            rf[38..40].copy_from_slice(&l.to_be_bytes());
+        }
+
         (client_frame(&q), rf)
+    }
+
+    /// The verdict of reply rule `id` on exactly these two BOOTP payloads (delivered
+    /// the way RFC 1542 §5.4 says).
+    pub fn verdict_for_payloads(&self, id: &str, q: &[u8], r: &[u8]) -> Verdict {
+        let r_rule = rule(id).unwrap_or_else(|| panic!("no rule {id}"));
+        let Check::Reply(f) = r_rule.check else { panic!("{id} is not a reply rule") };
+        let (mac, dst, port) = delivery(q, r);
+        let ep = UdpEndpoints {
+            src_mac: SERVER_MAC,
+            dst_mac: mac,
+            src_ip: SERVER_IP,
+            dst_ip: dst,
+            src_port: 67,
+            dst_port: port,
+            ttl: 64,
+        };
+        let (qf, rf) = (client_frame(q), build_udp(&ep, r).unwrap());
+        let qm = Msg::parse(1, Duration::ZERO, LinkType::Ethernet, &qf).unwrap();
+        let rm = Msg::parse(2, Duration::ZERO, LinkType::Ethernet, &rf).unwrap();
+        f(&Pair { request: &qm, reply: &rm, ctx: &self.ctx })
     }
 
     pub fn verdict(&self, id: &str) -> Verdict {
