@@ -2,6 +2,7 @@
 //! the backend and prints reports; the work is in the library crates.
 
 mod decode;
+mod matrix;
 mod report;
 mod rfc;
 mod run;
@@ -121,6 +122,9 @@ enum Command {
     },
     /// Print the JSON Schema of scenario files.
     Schema,
+    /// The conformance matrix (target × rule, target × scenario) from run out dirs,
+    /// as docs/conformance/matrix.md and matrix.json.
+    Matrix(matrix::MatrixArgs),
     /// Clause traceability: every MUST/SHOULD of RFC 951, 1542, 1534 and 2132 with the
     /// rules and scenarios covering it, and the coverage.
     Rfc(rfc::RfcArgs),
@@ -152,6 +156,7 @@ fn main() -> ExitCode {
         }
         Command::Decode { captures } => decode::decode(&captures),
         Command::Rfc(args) => rfc::rfc(&args),
+        Command::Matrix(args) => matrix::matrix(&args),
     };
     ExitCode::from(code)
 }

@@ -257,6 +257,25 @@ pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
         eprintln!("error: writing reports to {}: {e}", out.display());
     }
     let totals = Totals::of(&runs);
+    // Rule deviations the target profile records but that did not happen: stale. On a
+    // whole-suite run that is a failure (the record must be updated); on a subset it is
+    // a note, since the scenario that shows the deviation may not have run.
+    let stale = if mode == Mode::Lab {
+        let profile = bootcheck_lab::Target::load_named(Path::new("targets"), &target_name)
+            .map(|t| t.profile.rule_deviations.clone())
+            .unwrap_or_default();
+        bootcheck_lab::conformance::stale_deviations(runs.iter().flat_map(|r| r.rules.iter()), &profile)
+    } else {
+        Vec::new()
+    };
+    let whole_suite = args.paths.is_empty() && args.shard.is_none();
+    for st in &stale {
+        eprintln!(
+            "{}: rule deviation `{st}` is recorded for {target_name} in targets/{target_name}.yaml, but the rule passed on every reply it was checked on: update `rule-deviations`",
+            if whole_suite { "error" } else { "note" }
+        );
+    }
+    let stale_fails = whole_suite && !stale.is_empty();
     match args.format {
         Format::Human => {
             let total: Duration = runs.iter().map(|r| r.duration).sum();
@@ -279,7 +298,7 @@ pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
         ),
         Format::Junit => println!("{}", report::junit(&runs, &target_name)),
     }
-    if totals.ok() {
+    if totals.ok() && !stale_fails {
         EXIT_OK
     } else {
         EXIT_FAIL
