@@ -60,13 +60,21 @@ pub fn matrix(args: &MatrixArgs) -> u8 {
             }
         }
     }
-    let targets: Vec<String> = reports.iter().map(|(_, r)| r["target"].as_str().unwrap_or("?").to_string()).collect();
+    // One column per target; shards of the same target (several runs) merge.
+    let run_targets: Vec<String> =
+        reports.iter().map(|(_, r)| r["target"].as_str().unwrap_or("?").to_string()).collect();
+    let mut targets: Vec<String> = Vec::new();
+    for t in &run_targets {
+        if !targets.contains(t) {
+            targets.push(t.clone());
+        }
+    }
     // rule → target → cell; scenario → target → outcome
     let mut rules: BTreeMap<String, BTreeMap<String, Cell>> = BTreeMap::new();
     let mut scen: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     let mut titles: BTreeMap<String, String> = BTreeMap::new();
     let mut notes: BTreeMap<(String, String), String> = BTreeMap::new();
-    for ((dir, r), t) in reports.iter().zip(&targets) {
+    for ((dir, r), t) in reports.iter().zip(&run_targets) {
         for s in r["scenarios"].as_array().into_iter().flatten() {
             let id = s["id"].as_str().unwrap_or("?").to_string();
             titles.insert(id.clone(), s["title"].as_str().unwrap_or("").to_string());
@@ -111,7 +119,7 @@ pub fn matrix(args: &MatrixArgs) -> u8 {
         md,
         "| target | mode | passed | failed | deviations | skipped | errors |\n|---|---|---|---|---|---|---|"
     );
-    for ((_, r), t) in reports.iter().zip(&targets) {
+    for ((_, r), t) in reports.iter().zip(&run_targets) {
         let x = &r["totals"];
         let _ = writeln!(
             md,
@@ -186,7 +194,7 @@ pub fn matrix(args: &MatrixArgs) -> u8 {
     let seen: BTreeSet<&String> = targets.iter().collect();
     let js = json!({
         "targets": seen,
-        "runs": reports.iter().zip(&targets).map(|((d, r), t)| json!({"target": t, "dir": d.display().to_string(), "mode": r["mode"], "totals": r["totals"]})).collect::<Vec<_>>(),
+        "runs": reports.iter().zip(&run_targets).map(|((d, r), t)| json!({"target": t, "dir": d.display().to_string(), "mode": r["mode"], "totals": r["totals"]})).collect::<Vec<_>>(),
         "rules": rules.iter().map(|(rule, cells)| json!({
             "rule": rule,
             "level": bootcheck_rules::rule(rule).map(|r| r.level.as_str()),
