@@ -104,6 +104,42 @@ pub fn check(result: &ExecutionResult, deviations: &BTreeMap<String, String>, ct
             }
         }
     }
+    // Rules over the whole trace (fragments, ICMP errors).
+    let frames: Vec<bootcheck_rules::TraceFrame<'_>> = result
+        .trace
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| {
+            Some(bootcheck_rules::TraceFrame {
+                packet: i + 1,
+                at: t.at,
+                sent: t.dir == Dir::Out,
+                frame: bootcheck_wire::frame::Frame::parse(LinkType::Ethernet, &t.frame).ok()?,
+                bytes: &t.frame,
+            })
+        })
+        .collect();
+    for res in bootcheck_rules::check_trace(&bootcheck_rules::TraceView { frames: &frames }) {
+        if res.verdict == Verdict::NotApplicable {
+            continue;
+        }
+        let mut rec = RuleRecord {
+            rule: res.rule.id.to_string(),
+            level: res.rule.level.to_string(),
+            verdict: "pass".into(),
+            checked: 1,
+            evidence: None,
+            packet: None,
+            deviation: None,
+        };
+        if let Verdict::Fail(ev) = &res.verdict {
+            rec.verdict = "fail".into();
+            rec.evidence = Some(ev.to_string());
+            rec.packet = Some(ev.packet);
+            rec.deviation = deviations.get(res.rule.id).cloned();
+        }
+        folded.insert(res.rule.id, rec);
+    }
     folded.into_values().collect()
 }
 

@@ -29,7 +29,7 @@ mod view;
 use std::fmt;
 use std::sync::OnceLock;
 
-pub use view::{Context, Msg, Pair, RelayContext, RelayView};
+pub use view::{Context, Msg, Pair, RelayContext, RelayView, TraceFrame, TraceView};
 
 /// Requirement level of a rule (RFC 2119 key words; pre-2119 RFCs mapped, see
 /// `clauses/README.md`).
@@ -139,6 +139,8 @@ pub enum Check {
     Reply(fn(&Pair<'_>) -> Verdict),
     /// One exchange seen on both sides of a relay agent.
     Relay(fn(&RelayView<'_>) -> Verdict),
+    /// Every frame of a scenario or capture (things that must never be on the wire).
+    Trace(fn(&TraceView<'_>) -> Verdict),
 }
 
 impl fmt::Debug for Check {
@@ -146,6 +148,7 @@ impl fmt::Debug for Check {
         f.write_str(match self {
             Check::Reply(_) => "Check::Reply",
             Check::Relay(_) => "Check::Relay",
+            Check::Trace(_) => "Check::Trace",
         })
     }
 }
@@ -194,7 +197,7 @@ pub fn check_pair(pair: &Pair<'_>) -> Vec<RuleResult> {
         .iter()
         .filter_map(|r| match r.check {
             Check::Reply(f) => Some(RuleResult { rule: r, verdict: f(pair) }),
-            Check::Relay(_) => None,
+            Check::Relay(_) | Check::Trace(_) => None,
         })
         .collect()
 }
@@ -205,7 +208,18 @@ pub fn check_relay(v: &RelayView<'_>) -> Vec<RuleResult> {
         .iter()
         .filter_map(|r| match r.check {
             Check::Relay(f) => Some(RuleResult { rule: r, verdict: f(v) }),
-            Check::Reply(_) => None,
+            Check::Reply(_) | Check::Trace(_) => None,
+        })
+        .collect()
+}
+
+/// Run every trace rule over a whole trace.
+pub fn check_trace(v: &TraceView<'_>) -> Vec<RuleResult> {
+    catalogue()
+        .iter()
+        .filter_map(|r| match r.check {
+            Check::Trace(f) => Some(RuleResult { rule: r, verdict: f(v) }),
+            Check::Reply(_) | Check::Relay(_) => None,
         })
         .collect()
 }
@@ -245,6 +259,8 @@ mod tests {
             crate::rfc1542::tests::relay_rule_fails_on_a_crafted_exchange(),
             crate::rfc1534::tests::fails_on_a_crafted_reply(),
             crate::rfc2132::tests::fails_on_a_crafted_reply(),
+            crate::rfc951::tests::fails_on_a_crafted_trace(),
+            crate::rfc1542::tests::fails_on_a_crafted_trace(),
         ]
         .concat();
         let mut covered = BTreeSet::new();

@@ -9,9 +9,21 @@ use crate::{fail, hex, Check, Level, Pair, Rule, Verdict};
 
 pub static RULES: &[Rule] = &[
     Rule {
+        id: "rfc1534/2/dhcp-answered-as-dhcp",
+        level: Level::Must,
+        clauses: &["rfc1534/2/message-type-means-dhcp"],
+        summary: "A request with a DHCP message type (a DHCP client) gets a DHCP reply (with a message type)",
+        check: Check::Reply(dhcp_answered_as_dhcp),
+    },
+    Rule {
         id: "rfc1534/2/no-message-type",
         level: Level::MustNot,
-        clauses: &["rfc1534/2/no-message-type-option", "rfc1534/2/bootreply-not-dhcpoffer"],
+        clauses: &[
+            "rfc1534/2/no-message-type-option",
+            "rfc1534/2/bootreply-not-dhcpoffer",
+            "rfc1534/2/no-message-type-means-bootp",
+            "rfc1534/2/follow-bootp-protocol",
+        ],
         summary: "A reply to a BOOTP client (no option 53 in the request) has no DHCP message type option",
         check: Check::Reply(no_message_type),
     },
@@ -23,6 +35,24 @@ pub static RULES: &[Rule] = &[
         check: Check::Reply(bootreply_size),
     },
 ];
+
+fn dhcp_answered_as_dhcp(p: &Pair<'_>) -> Verdict {
+    if p.request.is_pure_bootp() || p.request.bootp.is_none() {
+        return Verdict::NotApplicable;
+    }
+    let Some(r) = p.reply.bootp.as_ref() else { return Verdict::NotApplicable };
+    if r.find(MESSAGE_TYPE).is_some() {
+        Verdict::Pass
+    } else {
+        fail(
+            p.reply,
+            p.reply.at_field(bootcheck_wire::bootp::field::OPTIONS.start),
+            "reply option 53",
+            "present (the request was DHCP)",
+            "absent: a BOOTP reply to a DHCP client",
+        )
+    }
+}
 
 fn no_message_type(p: &Pair<'_>) -> Verdict {
     if !p.request.is_pure_bootp() {
@@ -67,6 +97,10 @@ pub(crate) mod tests {
                 })),
             ),
             ("rfc1534/2/bootreply-size", Crafted::Reply(Case::reply(|r| r.resize(548, 0)))),
+            (
+                "rfc1534/2/dhcp-answered-as-dhcp",
+                Crafted::Reply(Case::request(|q| q[240..244].copy_from_slice(&[53, 1, 1, 255]))),
+            ),
         ]
     }
 

@@ -13,6 +13,13 @@ use crate::{fail, hex, ip, Check, Level, Msg, Pair, RelayView, Rule, Verdict};
 pub const HOPS_LIMIT: u8 = 16;
 
 pub static RULES: &[Rule] = &[
+    Rule {
+        id: "rfc1542/1.2/no-icmp-for-discards",
+        level: Level::MustNot,
+        clauses: &["rfc1542/1.2/silent-discard-no-icmp", "rfc1542/1.2/silent-discard-no-icmp-relay"],
+        summary: "A request the target discards is discarded silently: no ICMP error about a datagram to port 67",
+        check: Check::Trace(no_icmp_for_discards),
+    },
     // --- §5.3, §5.4: the server ---
     Rule {
         id: "rfc1542/5.3/ciaddr-preserved",
@@ -127,7 +134,62 @@ pub static RULES: &[Rule] = &[
         summary: "A relay agent does not rebroadcast a request (it unicasts it to its configured server)",
         check: Check::Relay(no_rebroadcast),
     },
+    Rule {
+        id: "rfc1542/4.1/discard-bootpc",
+        level: Level::Must,
+        clauses: &["rfc1542/4.1/relay-discard-bootpc"],
+        summary: "A relay agent discards a message sent to UDP port 68 (it relays only what arrives on port 67)",
+        check: Check::Relay(discard_bootpc),
+    },
+    Rule {
+        id: "rfc1542/4.1/inconsistent-discarded",
+        level: Level::Should,
+        clauses: &["rfc1542/4.1/relay-consistency-checks", "rfc1542/4.1/relay-inconsistent-discarded"],
+        summary: "A relay agent checks a request (op BOOTREQUEST, at least 300 octets) and silently discards one that fails",
+        check: Check::Relay(inconsistent_discarded),
+    },
+    Rule {
+        id: "rfc1542/4.1/relays-valid-requests",
+        level: Level::Must,
+        clauses: &[
+            "rfc1542/4.1/relay-port-67-considered",
+            "rfc1542/4.1/relay-accept-src-zero",
+            "rfc1542/4.1/relay-accept-legal-src",
+            "rfc1542/2.1/long-message-accepted-relay",
+            "rfc1542/2.2/flags-mbz-ignored-relay",
+        ],
+        summary: "A relay agent relays a valid request to port 67 from 0.0.0.0 or a legal source, also when it is longer than 300 octets or has MBZ flag bits set",
+        check: Check::Relay(relays_valid_requests),
+    },
+    Rule {
+        id: "rfc1542/4/not-straight-through",
+        level: Level::MustNot,
+        clauses: &["rfc1542/4/relay-not-straight-through", "rfc1542/4.1/relay-ignore-transit-unicast"],
+        summary: "A relay agent is not an IP router for BOOTP: it sends its own datagram from its own address, and does not relay a request unicast to another host",
+        check: Check::Relay(not_straight_through),
+    },
+    Rule {
+        id: "rfc1542/4.1.1/forwarded-checksum",
+        level: Level::Must,
+        clauses: &["rfc1542/4.1.1/relayed-request-checksum"],
+        summary: "A relayed request's UDP checksum is correct for the changed message (or 0)",
+        check: Check::Relay(forwarded_checksum),
+    },
     // --- §4.1.2: the relay agent delivering a BOOTREPLY ---
+    Rule {
+        id: "rfc1542/4.1.2/foreign-giaddr-discarded",
+        level: Level::Must,
+        clauses: &["rfc1542/4.1.2/reply-giaddr-not-local-discarded", "rfc1542/4.1.2/replies-only-to-clients"],
+        summary: "A relay agent discards a BOOTREPLY whose giaddr is not one of its interfaces",
+        check: Check::Relay(foreign_giaddr_discarded),
+    },
+    Rule {
+        id: "rfc1542/4.1.2/delivered-checksum",
+        level: Level::Must,
+        clauses: &["rfc1542/4.1.2/reply-checksum-recalculated"],
+        summary: "A delivered reply's UDP checksum is correct (recalculated), or 0",
+        check: Check::Relay(delivered_checksum),
+    },
     Rule {
         id: "rfc1542/4.1.2/reply-delivered",
         level: Level::Must,
@@ -157,6 +219,41 @@ pub static RULES: &[Rule] = &[
         check: Check::Relay(relay_broadcast_flag),
     },
 ];
+
+fn no_icmp_for_discards(v: &crate::TraceView<'_>) -> Verdict {
+    let asked = v
+        .frames
+        .iter()
+        .any(|t| t.sent && t.frame.udp().is_some_and(|u| u.dst_port == bootcheck_wire::bootp::SERVER_PORT));
+    if !asked {
+        return Verdict::NotApplicable;
+    }
+    for t in v.frames.iter().filter(|t| !t.sent) {
+        let Some(ip) = t.frame.ipv4() else { continue };
+        let bootcheck_wire::frame::Transport::Other { payload, offset } = ip.transport else { continue };
+        if ip.protocol != 1 || payload.first() != Some(&3) {
+            continue;
+        }
+        // ICMP header (8), then the quoted IP header and the first 8 octets of UDP.
+        let quoted = payload.get(8..).unwrap_or(&[]);
+        let ihl = usize::from(quoted.first().map_or(0, |b| b & 0x0f)) * 4;
+        let proto = quoted.get(9).copied();
+        let dport = quoted.get(ihl + 2..ihl + 4).map(|b| u16::from_be_bytes([b[0], b[1]]));
+        if proto == Some(17) && dport == Some(bootcheck_wire::bootp::SERVER_PORT) {
+            return Verdict::Fail(Box::new(crate::Evidence {
+                packet: t.packet,
+                offset: Some(offset),
+                field: "ICMP".into(),
+                expected: "silence for a discarded request".into(),
+                seen: format!(
+                    "ICMP destination unreachable (code {}) about a datagram to port 67",
+                    payload.get(1).copied().unwrap_or(0)
+                ),
+            }));
+        }
+    }
+    Verdict::Pass
+}
 
 fn both<'p>(p: &'p Pair<'_>) -> Option<(&'p Bootp<&'p [u8]>, &'p Bootp<&'p [u8]>)> {
     Some((p.request.bootp.as_ref()?, p.reply.bootp.as_ref()?))
@@ -453,6 +550,133 @@ fn no_rebroadcast(v: &RelayView<'_>) -> Verdict {
     }
 }
 
+fn req_dst_port(v: &RelayView<'_>) -> Option<u16> {
+    v.request.ports().map(|(_, d)| d)
+}
+
+fn discard_bootpc(v: &RelayView<'_>) -> Verdict {
+    if req_dst_port(v) != Some(CLIENT_PORT) {
+        return Verdict::NotApplicable;
+    }
+    match v.forwarded {
+        None => Verdict::Pass,
+        Some(f) => fail(f, None, "forwarded request", "nothing (the request went to port 68)", "relayed"),
+    }
+}
+
+/// Whether the client's request passes RFC 1542 §2.1's consistency checks.
+fn consistent(v: &RelayView<'_>) -> bool {
+    v.request.payload.len() >= bootcheck_wire::bootp::MIN_LEN && v.request.payload.first() == Some(&1)
+}
+
+fn inconsistent_discarded(v: &RelayView<'_>) -> Verdict {
+    if req_dst_port(v) != Some(SERVER_PORT) || consistent(v) {
+        return Verdict::NotApplicable;
+    }
+    match v.forwarded {
+        None => Verdict::Pass,
+        Some(f) => fail(
+            f,
+            None,
+            "forwarded request",
+            "nothing (the request fails the §2.1 checks)",
+            format!("relayed ({} octets, op {:?})", v.request.payload.len(), v.request.payload.first()),
+        ),
+    }
+}
+
+fn relays_valid_requests(v: &RelayView<'_>) -> Verdict {
+    let Some(q) = v.request.bootp.as_ref() else { return Verdict::NotApplicable };
+    let to_relay = v.request.dst_ip().is_some_and(|d| d.is_broadcast() || d == v.ctx.client_side_ip);
+    let hops_ok = q.hops() <= v.ctx.max_hops.min(HOPS_LIMIT);
+    if req_dst_port(v) != Some(SERVER_PORT) || !consistent(v) || !to_relay || !hops_ok {
+        return Verdict::NotApplicable;
+    }
+    match v.forwarded {
+        Some(_) => Verdict::Pass,
+        None => fail(
+            v.request,
+            None,
+            "relaying",
+            "the request relayed to the server",
+            format!(
+                "nothing (request from {}, {} octets, flags {:#06x})",
+                v.request.src_ip().map_or("-".into(), ip),
+                v.request.payload.len(),
+                q.flags()
+            ),
+        ),
+    }
+}
+
+fn not_straight_through(v: &RelayView<'_>) -> Verdict {
+    let Some(f) = v.forwarded else { return Verdict::NotApplicable };
+    let (Some(qsrc), Some(fsrc), Some(qdst)) = (v.request.src_ip(), f.src_ip(), v.request.dst_ip()) else {
+        return Verdict::NotApplicable;
+    };
+    if !qdst.is_broadcast() && qdst != v.ctx.client_side_ip {
+        // A transit unicast: routed as is, never relayed (hops and giaddr untouched).
+        let relayed = match (v.request.bootp.as_ref(), f.bootp.as_ref()) {
+            (Some(q), Some(fb)) => fb.hops() != q.hops() || fb.giaddr() != q.giaddr(),
+            _ => false,
+        };
+        return if relayed {
+            fail(
+                f,
+                f.at_field(field::HOPS),
+                "forwarded request",
+                format!("routed unchanged (it was unicast to {qdst})"),
+                "relayed (hops/giaddr changed)",
+            )
+        } else {
+            Verdict::Pass
+        };
+    }
+    if fsrc == qsrc {
+        fail(f, None, "forwarded ip.src", "the relay agent's own address", format!("{fsrc} (the client's)"))
+    } else {
+        Verdict::Pass
+    }
+}
+
+fn checksum_ok(m: &Msg<'_>, what: &str) -> Verdict {
+    match m.frame.udp().and_then(|u| u.checksum_ok.map(|ok| (ok, u.checksum))) {
+        Some((false, ck)) => fail(
+            m,
+            m.bootp_at.checked_sub(2),
+            format!("{what} udp.checksum"),
+            "correct, or 0",
+            format!("{ck:#06x} (wrong)"),
+        ),
+        _ => Verdict::Pass,
+    }
+}
+
+fn forwarded_checksum(v: &RelayView<'_>) -> Verdict {
+    v.forwarded.map_or(Verdict::NotApplicable, |f| checksum_ok(f, "forwarded"))
+}
+
+fn delivered_checksum(v: &RelayView<'_>) -> Verdict {
+    v.delivered.map_or(Verdict::NotApplicable, |d| checksum_ok(d, "delivered"))
+}
+
+fn foreign_giaddr_discarded(v: &RelayView<'_>) -> Verdict {
+    let Some(rb) = v.reply.and_then(|r| r.bootp.as_ref()) else { return Verdict::NotApplicable };
+    if rb.giaddr() == v.ctx.client_side_ip {
+        return Verdict::NotApplicable;
+    }
+    match v.delivered {
+        None => Verdict::Pass,
+        Some(d) => fail(
+            d,
+            None,
+            "delivered reply",
+            format!("nothing (giaddr {} is not the relay's)", rb.giaddr()),
+            "delivered",
+        ),
+    }
+}
+
 fn reply_delivered(v: &RelayView<'_>) -> Verdict {
     let Some(r) = v.reply else { return Verdict::NotApplicable };
     let Some(rb) = r.bootp.as_ref() else { return Verdict::NotApplicable };
@@ -523,6 +747,10 @@ pub(crate) mod tests {
     use crate::testkit::{Case, Crafted, RelayCase};
     use rstest::rstest;
     use std::net::Ipv4Addr;
+
+    pub(crate) fn fails_on_a_crafted_trace() -> Vec<(&'static str, Crafted)> {
+        vec![("rfc1542/1.2/no-icmp-for-discards", Crafted::Trace(crate::testkit::TraceCase::IcmpPortUnreachable))]
+    }
 
     pub(crate) fn server_rule_fails_on_a_crafted_reply() -> Vec<(&'static str, Crafted)> {
         vec![
@@ -596,11 +824,21 @@ pub(crate) mod tests {
 
     pub(crate) fn relay_rule_fails_on_a_crafted_exchange() -> Vec<(&'static str, Crafted)> {
         vec![
+            ("rfc1542/4.1/discard-bootpc", Crafted::Relay(RelayCase::default().request_to_port(68))),
+            ("rfc1542/4.1/inconsistent-discarded", Crafted::Relay(RelayCase::request(|q| q.truncate(241)))),
+            ("rfc1542/4.1/relays-valid-requests", Crafted::Relay(RelayCase::request(|q| q[10] = 0x01).not_forwarded())),
+            ("rfc1542/4/not-straight-through", Crafted::Relay(RelayCase::default().forwarded_from_client())),
+            ("rfc1542/4.1.1/forwarded-checksum", Crafted::Relay(RelayCase::default().corrupt_forwarded_checksum())),
+            (
+                "rfc1542/4.1.2/foreign-giaddr-discarded",
+                Crafted::Relay(RelayCase::default().reply_giaddr([203, 0, 113, 1])),
+            ),
+            ("rfc1542/4.1.2/delivered-checksum", Crafted::Relay(RelayCase::default().corrupt_delivered_checksum())),
             ("rfc1542/4.1.1/hops-limit", Crafted::Relay(RelayCase::request(|q| q[3] = 17))),
             ("rfc1542/4.1.1/hops-threshold", Crafted::Relay(RelayCase::request(|q| q[3] = 5))),
             (
                 "rfc1542/4.1.1/giaddr-filled",
-                Crafted::Relay(RelayCase::forwarded(|f| f[24..28].copy_from_slice(&[127, 0, 0, 1]))),
+                Crafted::Relay(RelayCase::forwarded(|f| f[24..28].copy_from_slice(&[127, 0, 0, 1])).not_delivered()),
             ),
             (
                 "rfc1542/4.1.1/giaddr-kept",
@@ -613,7 +851,8 @@ pub(crate) mod tests {
                 "rfc1542/4.1.1/giaddr-kept",
                 Crafted::Relay(
                     RelayCase::request(|q| q[24..28].copy_from_slice(&[198, 51, 100, 1]))
-                        .then_forwarded(|f| f[24..28].copy_from_slice(&[255, 255, 255, 255])),
+                        .then_forwarded(|f| f[24..28].copy_from_slice(&[255, 255, 255, 255]))
+                        .not_delivered(),
                 ),
             ),
             ("rfc1542/4.1.1/hops-incremented", Crafted::Relay(RelayCase::forwarded(|f| f[3] = 0))),
@@ -643,6 +882,10 @@ pub(crate) mod tests {
     #[case::second_relay(RelayCase::request(|q| { q[24..28].copy_from_slice(&[198, 51, 100, 1]); q[3] = 1; }))]
     #[case::agent_option(RelayCase::forwarded(|f| { f[240..246].copy_from_slice(&[82, 4, 1, 2, 0, 7]); f[246] = 255; }))]
     #[case::dropped_hops(RelayCase::request(|q| q[3] = 17).not_forwarded())]
+    #[case::long_request(RelayCase::request(|q| q.resize(548, 0)))]
+    #[case::bootpc_dropped(RelayCase::default().request_to_port(68).not_forwarded())]
+    #[case::short_dropped(RelayCase::request(|q| q.truncate(241)).not_forwarded())]
+    #[case::foreign_reply_dropped(RelayCase::default().reply_giaddr([203, 0, 113, 1]).not_delivered())]
     fn correct_relaying_passes(#[case] case: RelayCase) {
         case.assert_passes_all();
     }

@@ -176,7 +176,7 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "rfc2132/2/option-format",
         level: Level::Must,
-        clauses: &["rfc2132/2/option-tag-length-format", "rfc2132/2/length-excludes-tag-and-length", "rfc2132/2/constant-length-still-specified"],
+        clauses: &["rfc2132/3.1/pad-length", "rfc2132/3.2/end-length", "rfc2132/2/later-options-have-length", "rfc2132/2/option-tag-length-format", "rfc2132/2/length-excludes-tag-and-length", "rfc2132/2/constant-length-still-specified"],
         summary: "Every option has a tag, a length octet and that many data octets inside its field",
         check: Check::Reply(option_format),
     },
@@ -221,6 +221,20 @@ pub static RULES: &[Rule] = &[
         clauses: &["rfc2132/9.7/server-id-in-offer", "rfc2132/9.7/server-id-is-server-address"],
         summary: "A DHCPOFFER carries the server identifier option 54, and it is an address of the server (the reply's IP source)",
         check: Check::Reply(server_id),
+    },
+    Rule {
+        id: "rfc2132/9.6/reply-message-type",
+        level: Level::Must,
+        clauses: &["rfc2132/9.6/message-type-values"],
+        summary: "A DHCP server's reply is a DHCPOFFER, DHCPACK or DHCPNAK (message type 2, 5 or 6)",
+        check: Check::Reply(reply_message_type),
+    },
+    Rule {
+        id: "rfc2132/9.8/prl-order",
+        level: Level::Must,
+        clauses: &["rfc2132/9.8/prl-order"],
+        summary: "The options a DHCP client asked for in its parameter request list (55) come in the order it asked",
+        check: Check::Reply(prl_order),
     },
     Rule {
         id: "rfc2132/9/no-dhcp-only-options",
@@ -405,6 +419,60 @@ fn server_id(p: &Pair<'_>) -> Verdict {
     }
 }
 
+fn reply_message_type(p: &Pair<'_>) -> Verdict {
+    if p.request.is_pure_bootp() {
+        return Verdict::NotApplicable;
+    }
+    let Some(r) = p.reply.bootp.as_ref() else { return Verdict::NotApplicable };
+    let Some(o) = r.find(53) else { return Verdict::NotApplicable };
+    match o.option.data {
+        [2 | 5 | 6] => Verdict::Pass,
+        d => fail(
+            p.reply,
+            p.reply.at_field(o.offset + 2),
+            "reply option 53 (message type)",
+            "2, 5 or 6 (OFFER, ACK, NAK)",
+            hex(d),
+        ),
+    }
+}
+
+fn prl_order(p: &Pair<'_>) -> Verdict {
+    let (Some(q), Some(r)) = (p.request.bootp.as_ref(), p.reply.bootp.as_ref()) else { return Verdict::NotApplicable };
+    if r.find(53).is_none() {
+        return Verdict::NotApplicable;
+    }
+    let Some(prl) = q.aggregate(55) else { return Verdict::NotApplicable };
+    let asked: Vec<u8> = prl.iter().copied().filter(|c| *c != 0 && *c != 255).collect();
+    // The requested options the reply carries, in the reply's order (first instance).
+    let mut got: Vec<(u8, usize)> = Vec::new();
+    for o in r.options() {
+        if asked.contains(&o.option.code) && !got.iter().any(|(c, _)| *c == o.option.code) {
+            got.push((o.option.code, o.offset));
+        }
+    }
+    if got.len() < 2 {
+        return Verdict::NotApplicable;
+    }
+    let rank = |c: u8| asked.iter().position(|x| *x == c).unwrap_or(usize::MAX);
+    for w in got.windows(2) {
+        // §3.3's MUST (subnet mask before router) overrides the requested order.
+        if (w[0].0, w[1].0) == (1, 3) {
+            continue;
+        }
+        if rank(w[1].0) < rank(w[0].0) {
+            return fail(
+                p.reply,
+                p.reply.at_field(w[1].1),
+                "requested options' order",
+                format!("as requested: {asked:?}"),
+                format!("{:?}", got.iter().map(|(c, _)| *c).collect::<Vec<_>>()),
+            );
+        }
+    }
+    Verdict::Pass
+}
+
 fn no_dhcp_only(p: &Pair<'_>) -> Verdict {
     if !p.request.is_pure_bootp() {
         return Verdict::NotApplicable;
@@ -481,6 +549,26 @@ pub(crate) mod tests {
                     },
                 )),
             ),
+            (
+                "rfc2132/9.6/reply-message-type",
+                Crafted::Reply(Case::both(
+                    |q| q[240..244].copy_from_slice(&[53, 1, 1, 255]),
+                    |r| {
+                        r[252..255].copy_from_slice(&[53, 1, 3]);
+                        r[255] = 255;
+                    },
+                )),
+            ),
+            (
+                "rfc2132/9.8/prl-order",
+                Crafted::Reply(Case::both(
+                    |q| q[240..248].copy_from_slice(&[53, 1, 1, 55, 2, 6, 1, 255]),
+                    |r| {
+                        r[252..261].copy_from_slice(&[53, 1, 5, 6, 4, 192, 0, 2, 53]);
+                        r[261] = 255;
+                    },
+                )),
+            ),
             ("rfc2132/2/magic-cookie", Crafted::Reply(Case::reply(|r| r[236..240].fill(0)))),
             (
                 "rfc2132/2/option-format",
@@ -545,6 +633,26 @@ pub(crate) mod tests {
             }
         }
         assert!(unenforced.is_empty(), "{unenforced:#?}");
+    }
+
+    #[test]
+    fn requested_order_passes_and_mask_may_precede_router_against_it() {
+        Case::both(
+            |q| q[240..249].copy_from_slice(&[53, 1, 1, 55, 3, 1, 3, 6, 255]),
+            |r| {
+                r[252..261].copy_from_slice(&[53, 1, 5, 6, 4, 192, 0, 2, 53]);
+                r[261] = 255;
+            },
+        )
+        .assert_passes("rfc2132/9.8/prl-order");
+        Case::both(
+            |q| q[240..248].copy_from_slice(&[53, 1, 1, 55, 2, 3, 1, 255]),
+            |r| {
+                r[252..255].copy_from_slice(&[53, 1, 5]);
+                r[255] = 255;
+            },
+        )
+        .assert_passes("rfc2132/9.8/prl-order");
     }
 
     #[test]

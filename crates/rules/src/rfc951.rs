@@ -99,6 +99,20 @@ pub static RULES: &[Rule] = &[
         check: Check::Reply(udp_length),
     },
     Rule {
+        id: "rfc951/3/never-fragmented",
+        level: Level::MustNot,
+        clauses: &["rfc951/3/never-fragmented"],
+        summary: "No BOOTP message from the target is IP-fragmented",
+        check: Check::Trace(never_fragmented),
+    },
+    Rule {
+        id: "rfc951/7.3/forwarded-giaddr",
+        level: Level::Must,
+        clauses: &["rfc951/7.3/sname-forward-giaddr"],
+        summary: "A BOOTREQUEST the target forwards (for another server) carries a non-zero giaddr",
+        check: Check::Trace(forwarded_giaddr),
+    },
+    Rule {
         id: "rfc951/7.3/giaddr-echoed",
         level: Level::Must,
         clauses: &["rfc1542/4.1.2/server-replies-to-giaddr"],
@@ -287,6 +301,58 @@ fn udp_length(p: &Pair<'_>) -> Verdict {
     }
 }
 
+fn never_fragmented(v: &crate::TraceView<'_>) -> Verdict {
+    let mut replies = false;
+    for t in v.frames.iter().filter(|t| !t.sent) {
+        let Some(ip) = t.frame.ipv4() else { continue };
+        if let bootcheck_wire::frame::Transport::Fragment { payload, offset } = ip.transport {
+            // Only the first fragment carries the UDP header.
+            let sport = payload.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+            if ip.fragment_offset == 0 && sport == Some(bootcheck_wire::bootp::SERVER_PORT) {
+                return Verdict::Fail(Box::new(crate::Evidence {
+                    packet: t.packet,
+                    offset: Some(offset),
+                    field: "IPv4 fragment from port 67".into(),
+                    expected: "a whole datagram".into(),
+                    seen: format!("a fragment of {} octets, more fragments {}", payload.len(), ip.more_fragments),
+                }));
+            }
+        }
+        replies |= t.frame.udp().is_some_and(|u| u.src_port == bootcheck_wire::bootp::SERVER_PORT);
+    }
+    if replies {
+        Verdict::Pass
+    } else {
+        Verdict::NotApplicable
+    }
+}
+
+fn forwarded_giaddr(v: &crate::TraceView<'_>) -> Verdict {
+    let mut seen = false;
+    for t in v.frames.iter().filter(|t| !t.sent) {
+        let Some(u) = t.frame.udp() else { continue };
+        if u.dst_port != bootcheck_wire::bootp::SERVER_PORT || u.payload.first() != Some(&Op::BOOTREQUEST) {
+            continue;
+        }
+        let Ok(b) = bootcheck_wire::bootp::Packet::new_checked(u.payload) else { continue };
+        seen = true;
+        if b.giaddr().is_unspecified() {
+            return Verdict::Fail(Box::new(crate::Evidence {
+                packet: t.packet,
+                offset: Some(u.payload_offset + field::GIADDR.start),
+                field: "forwarded BOOTREQUEST giaddr".into(),
+                expected: "the forwarder's (or a gateway's) address".into(),
+                seen: "0.0.0.0".into(),
+            }));
+        }
+    }
+    if seen {
+        Verdict::Pass
+    } else {
+        Verdict::NotApplicable
+    }
+}
+
 fn giaddr_echoed(p: &Pair<'_>) -> Verdict {
     let Some((q, r)) = both(p) else { return Verdict::NotApplicable };
     if q.giaddr() == r.giaddr() {
@@ -298,7 +364,20 @@ fn giaddr_echoed(p: &Pair<'_>) -> Verdict {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use crate::testkit::{Case, Crafted};
+    use crate::testkit::{Case, Crafted, TraceCase};
+
+    pub(crate) fn fails_on_a_crafted_trace() -> Vec<(&'static str, Crafted)> {
+        vec![
+            ("rfc951/3/never-fragmented", Crafted::Trace(TraceCase::FragmentedReply)),
+            ("rfc951/7.3/forwarded-giaddr", Crafted::Trace(TraceCase::ForwardedWithoutGiaddr)),
+        ]
+    }
+
+    #[test]
+    fn a_plain_trace_passes_the_trace_rules() {
+        TraceCase::Plain.assert_passes_all();
+        TraceCase::ForwardedWithGiaddr.assert_passes_all();
+    }
 
     pub(crate) fn fails_on_a_crafted_reply() -> Vec<(&'static str, Crafted)> {
         vec![

@@ -269,6 +269,11 @@ pub struct RelayCase {
     dlv_port: u16,
     dlv_unicast: bool,
     dlv_mac: Option<[u8; 6]>,
+    req_port: u16,
+    fwd_from_client: bool,
+    bad_fwd_ck: bool,
+    bad_dlv_ck: bool,
+    reply_giaddr: Option<[u8; 4]>,
     ctx: crate::RelayContext,
 }
 
@@ -290,6 +295,11 @@ impl Default for RelayCase {
             dlv_port: 68,
             dlv_unicast: false,
             dlv_mac: None,
+            req_port: 67,
+            fwd_from_client: false,
+            bad_fwd_ck: false,
+            bad_dlv_ck: false,
+            reply_giaddr: None,
             ctx: crate::RelayContext { client_side_ip: RELAY_IP, max_hops: 4 },
         }
     }
@@ -331,6 +341,26 @@ impl RelayCase {
         self.dlv_unicast = true;
         self
     }
+    pub fn request_to_port(mut self, p: u16) -> Self {
+        self.req_port = p;
+        self
+    }
+    pub fn forwarded_from_client(mut self) -> Self {
+        self.fwd_from_client = true;
+        self
+    }
+    pub fn corrupt_forwarded_checksum(mut self) -> Self {
+        self.bad_fwd_ck = true;
+        self
+    }
+    pub fn corrupt_delivered_checksum(mut self) -> Self {
+        self.bad_dlv_ck = true;
+        self
+    }
+    pub fn reply_giaddr(mut self, g: [u8; 4]) -> Self {
+        self.reply_giaddr = Some(g);
+        self
+    }
     pub fn delivered_to_mac(mut self, m: [u8; 6]) -> Self {
         self.dlv_mac = Some(m);
         self
@@ -342,7 +372,22 @@ impl RelayCase {
         if let Some(f) = self.req {
             f(&mut q);
         }
-        let qf = client_frame(&q);
+        let mut qf = client_frame(&q);
+        if self.req_port != 67 {
+            qf = build_udp(
+                &UdpEndpoints {
+                    src_mac: CLIENT_MAC,
+                    dst_mac: [0xff; 6],
+                    src_ip: Ipv4Addr::UNSPECIFIED,
+                    dst_ip: Ipv4Addr::BROADCAST,
+                    src_port: 68,
+                    dst_port: self.req_port,
+                    ttl: 64,
+                },
+                &q,
+            )
+            .unwrap();
+        }
         if !self.forwarded {
             return (qf, None, None, None);
         }
@@ -356,11 +401,11 @@ impl RelayCase {
         }
         let (dst_mac, dst_ip) =
             if self.fwd_broadcast { ([0xff; 6], Ipv4Addr::BROADCAST) } else { (SERVER_MAC, SERVER_IP) };
-        let fwf = build_udp(
+        let mut fwf = build_udp(
             &UdpEndpoints {
                 src_mac: RELAY_MAC,
                 dst_mac,
-                src_ip: RELAY_UPLINK_IP,
+                src_ip: if self.fwd_from_client { Ipv4Addr::UNSPECIFIED } else { RELAY_UPLINK_IP },
                 dst_ip,
                 src_port: 67,
                 dst_port: 67,
@@ -369,7 +414,13 @@ impl RelayCase {
             &fw,
         )
         .unwrap();
-        let r = reply_to(&fw);
+        if self.bad_fwd_ck {
+            fwf[40] ^= 0x5a;
+        }
+        let mut r = reply_to(&fw);
+        if let Some(g) = self.reply_giaddr {
+            r[24..28].copy_from_slice(&g);
+        }
         let rf = build_udp(
             &UdpEndpoints {
                 src_mac: SERVER_MAC,
@@ -394,7 +445,7 @@ impl RelayCase {
         let mut chaddr = [0u8; 6];
         chaddr.copy_from_slice(&r[28..34]);
         let (mac, ip) = if bcast { ([0xff; 6], Ipv4Addr::BROADCAST) } else { (chaddr, ip_at(&r, 16)) };
-        let df = build_udp(
+        let mut df = build_udp(
             &UdpEndpoints {
                 src_mac: RELAY_MAC,
                 dst_mac: self.dlv_mac.unwrap_or(mac),
@@ -407,6 +458,9 @@ impl RelayCase {
             &d,
         )
         .unwrap();
+        if self.bad_dlv_ck {
+            df[40] ^= 0x5a;
+        }
         (qf, Some(fwf), Some(rf), Some(df))
     }
 
@@ -445,11 +499,12 @@ impl RelayCase {
     }
 }
 
-/// A crafted defect: a reply pair or a relayed exchange.
+/// A crafted defect: a reply pair, a relayed exchange, or a whole trace.
 #[derive(Debug, Clone)]
 pub enum Crafted {
     Reply(Case),
     Relay(RelayCase),
+    Trace(TraceCase),
 }
 
 impl Crafted {
@@ -457,6 +512,132 @@ impl Crafted {
         match self {
             Crafted::Reply(c) => c.assert_fails(id),
             Crafted::Relay(c) => c.assert_fails(id),
+            Crafted::Trace(c) => c.assert_fails(id),
         }
     }
+}
+
+/// Whole traces: a request and a correct reply, plus one thing that must not be there.
+#[derive(Debug, Clone, Copy)]
+pub enum TraceCase {
+    Plain,
+    /// The reply arrives as two IP fragments.
+    FragmentedReply,
+    /// The server answers the request with ICMP port unreachable.
+    IcmpPortUnreachable,
+    /// The server forwards the request (to another server) with giaddr still 0.
+    ForwardedWithoutGiaddr,
+    /// … with its own address in giaddr.
+    ForwardedWithGiaddr,
+}
+
+impl TraceCase {
+    fn frames(self) -> Vec<(bool, Vec<u8>)> {
+        let (q, r) = Case::default().frames();
+        let mut out = vec![(true, q.clone())];
+        match self {
+            TraceCase::Plain => out.push((false, r)),
+            TraceCase::ForwardedWithoutGiaddr | TraceCase::ForwardedWithGiaddr => {
+                let mut fw = request();
+                fw[3] = 1;
+                if matches!(self, TraceCase::ForwardedWithGiaddr) {
+                    fw[24..28].copy_from_slice(&SERVER_IP.octets());
+                }
+                let ep = UdpEndpoints {
+                    src_mac: SERVER_MAC,
+                    dst_mac: RELAY_MAC,
+                    src_ip: SERVER_IP,
+                    dst_ip: Ipv4Addr::new(203, 0, 113, 67),
+                    src_port: 67,
+                    dst_port: 67,
+                    ttl: 64,
+                };
+                out.push((false, build_udp(&ep, &fw).unwrap()));
+            }
+            TraceCase::FragmentedReply => {
+                // Split the reply's IP payload at 200 octets (a multiple of 8).
+                let ip = &r[14..];
+                let ihl = usize::from(ip[0] & 0x0f) * 4;
+                let payload = &ip[ihl..];
+                for (i, part) in [&payload[..200], &payload[200..]].iter().enumerate() {
+                    let mut h = ip[..ihl].to_vec();
+                    let total = u16::try_from(ihl + part.len()).unwrap();
+                    h[2..4].copy_from_slice(&total.to_be_bytes());
+                    let frag: u16 = if i == 0 { 0x2000 } else { 200 / 8 };
+                    h[6..8].copy_from_slice(&frag.to_be_bytes());
+                    h[10..12].fill(0);
+                    let ck = ipv4_checksum(&h);
+                    h[10..12].copy_from_slice(&ck.to_be_bytes());
+                    let mut f = r[..14].to_vec();
+                    f.extend_from_slice(&h);
+                    f.extend_from_slice(part);
+                    out.push((false, f));
+                }
+            }
+            TraceCase::IcmpPortUnreachable => {
+                // ICMP type 3 code 3 quoting the request's IP header + 8 octets.
+                let qip = &q[14..];
+                let mut icmp = vec![3u8, 3, 0, 0, 0, 0, 0, 0];
+                icmp.extend_from_slice(&qip[..28]);
+                let ck = ipv4_checksum(&icmp);
+                icmp[2..4].copy_from_slice(&ck.to_be_bytes());
+                let mut h = vec![0x45u8, 0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0];
+                h.extend_from_slice(&SERVER_IP.octets());
+                h.extend_from_slice(&CLIENT_IP.octets());
+                let total = u16::try_from(20 + icmp.len()).unwrap();
+                h[2..4].copy_from_slice(&total.to_be_bytes());
+                let ck = ipv4_checksum(&h);
+                h[10..12].copy_from_slice(&ck.to_be_bytes());
+                let mut f = CLIENT_MAC.to_vec();
+                f.extend_from_slice(&SERVER_MAC);
+                f.extend_from_slice(&[0x08, 0x00]);
+                f.extend_from_slice(&h);
+                f.extend_from_slice(&icmp);
+                out.push((false, f));
+            }
+        }
+        out
+    }
+
+    fn results(self) -> Vec<crate::RuleResult> {
+        let frames = self.frames();
+        let tf: Vec<crate::TraceFrame<'_>> = frames
+            .iter()
+            .enumerate()
+            .map(|(i, (sent, b))| crate::TraceFrame {
+                packet: i + 1,
+                at: Duration::ZERO,
+                sent: *sent,
+                frame: bootcheck_wire::frame::Frame::parse(LinkType::Ethernet, b).expect("frame parses"),
+                bytes: b,
+            })
+            .collect();
+        crate::check_trace(&crate::TraceView { frames: &tf })
+    }
+
+    pub fn assert_fails(self, id: &str) {
+        let res = self.results();
+        let mine = res.iter().find(|x| x.rule.id == id).unwrap_or_else(|| panic!("no trace rule {id}"));
+        assert!(mine.verdict.is_fail(), "{id}: expected a failure, got {:?}", mine.verdict);
+        let others: Vec<_> = res.iter().filter(|x| x.verdict.is_fail() && x.rule.id != id).map(|x| x.rule.id).collect();
+        assert!(others.is_empty(), "{id}: other trace rules failed too: {others:?}");
+    }
+
+    pub fn assert_passes_all(self) {
+        let res = self.results();
+        assert!(res.iter().all(|x| !x.verdict.is_fail()), "{res:?}");
+        assert!(res.iter().any(|x| x.verdict == Verdict::Pass), "{res:?}");
+    }
+}
+
+/// The Internet checksum.
+fn ipv4_checksum(b: &[u8]) -> u16 {
+    let mut sum: u32 = 0;
+    for c in b.chunks(2) {
+        sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(u16::try_from(sum).unwrap_or(0))
 }

@@ -102,3 +102,22 @@ pub struct RelayView<'a> {
     pub delivered: Option<&'a Msg<'a>>,
     pub ctx: &'a RelayContext,
 }
+
+/// One frame of a whole exchange trace (what the harness sent and saw), for rules
+/// about what must never appear on the wire (fragments, ICMP errors).
+#[derive(Debug, Clone)]
+pub struct TraceFrame<'a> {
+    /// Packet number (1-based).
+    pub packet: usize,
+    pub at: Duration,
+    /// Sent by the harness (a request), or seen from the target.
+    pub sent: bool,
+    pub frame: Frame<'a>,
+    pub bytes: &'a [u8],
+}
+
+/// Every frame of one scenario or capture.
+#[derive(Debug, Clone, Copy)]
+pub struct TraceView<'a> {
+    pub frames: &'a [TraceFrame<'a>],
+}
