@@ -253,7 +253,11 @@ pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
     }
     let mode_text = if why.is_empty() { mode.describe().to_string() } else { format!("{} ({why})", mode.describe()) };
     let mode_text = mode_text.as_str();
-    if let Err(e) = report::write_files(&out, &runs, &target_name, mode_text) {
+    // A run with fault switches is a different server: it gets its own name in the
+    // reports (and its own matrix column).
+    let report_name =
+        if args.faults.is_empty() { target_name.clone() } else { format!("{target_name}+{}", args.faults.join("+")) };
+    if let Err(e) = report::write_files(&out, &runs, &report_name, mode_text) {
         eprintln!("error: writing reports to {}: {e}", out.display());
     }
     let totals = Totals::of(&runs);
@@ -294,9 +298,9 @@ pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
         }
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&report::json(&runs, &target_name, mode_text)).unwrap_or_default()
+            serde_json::to_string_pretty(&report::json(&runs, &report_name, mode_text)).unwrap_or_default()
         ),
-        Format::Junit => println!("{}", report::junit(&runs, &target_name)),
+        Format::Junit => println!("{}", report::junit(&runs, &report_name)),
     }
     if totals.ok() && !stale_fails {
         EXIT_OK
