@@ -159,13 +159,16 @@ pub struct Execution {
     arp_claims: Vec<(Ipv4Addr, [u8; 6])>,
 }
 
-/// Build the variable scope: `site` (with `netmask`, `broadcast` and each file's
-/// `sha256`), `client`.
+/// Build the variable scope: `site` (with `netmask`, `broadcast`, `relay.netmask` and
+/// each file's `sha256`), `client`.
 pub fn base_scope(site: &Site, client: Option<&ClientRef>) -> Result<Json, String> {
     let mut s = serde_json::to_value(site).map_err(|e| e.to_string())?;
     if let Json::Object(o) = &mut s {
         o.insert("netmask".into(), json!(site.netmask().to_string()));
         o.insert("broadcast".into(), json!(site.broadcast().to_string()));
+        if let Some(Json::Object(relay)) = o.get_mut("relay") {
+            relay.insert("netmask".into(), json!(site.relay.subnet.netmask().to_string()));
+        }
         if let Some(Json::Object(files)) = o.get_mut("files") {
             for (name, f) in files.iter_mut() {
                 if let (Json::Object(fo), Some(data)) = (f, site.file_content(name)) {
@@ -759,6 +762,10 @@ impl Execution {
             }
         }
         let Some(first) = replies.first() else {
+            // A count that admits 0 makes silence a pass ("answer correctly or not at all").
+            if exp.count.as_ref().is_some_and(|c| c.check(&Val::Int(0), None, s).is_ok()) {
+                return Ok(None);
+            }
             out.push(Mismatch {
                 field: "reply".into(),
                 expected: format!("a BOOTREPLY within {}", exp.within.map_or("2s".into(), |d| d.to_string())),
@@ -770,7 +777,7 @@ impl Execution {
         let payload = f.bootp().unwrap_or(&[]);
         let p = BootpPacket::new_unchecked(payload);
         let q = BootpPacket::new_unchecked(request);
-        let fields: [(&str, &Option<Matcher>); 20] = [
+        let fields: [(&str, &Option<Matcher>); 21] = [
             ("size", &exp.size),
             ("op", &exp.op),
             ("htype", &exp.htype),
@@ -790,6 +797,7 @@ impl Execution {
             ("file-terminated", &exp.file_terminated),
             ("vend", &exp.vend),
             ("vend-size", &exp.vend_size),
+            ("vend-octets", &exp.vend_octets),
             ("end-option", &exp.end_option),
         ];
         for (name, m) in fields {
@@ -822,6 +830,29 @@ impl Execution {
             let sent = option_val(&q, code);
             if let Err(e) = m.check(&actual, Some(&sent), s) {
                 out.push(Mismatch { field: format!("reply.options.{name}"), expected: e, actual: actual.to_string() });
+            }
+        }
+        if !exp.options_order.0.is_empty() {
+            let order = option_order(&p);
+            let positions: Vec<Option<usize>> =
+                exp.options_order.0.iter().map(|c| order.iter().position(|o| o == c)).collect();
+            let in_order = positions.windows(2).all(|w| matches!(w, [Some(a), Some(b)] if a < b))
+                && positions.iter().all(Option::is_some);
+            if !in_order {
+                let names = |codes: &[u8]| codes.iter().map(|&c| code_name(c)).collect::<Vec<_>>().join(", ");
+                out.push(Mismatch {
+                    field: "reply.options-order".into(),
+                    expected: format!("[{}] present, in this order", names(&exp.options_order.0)),
+                    actual: format!("[{}]", names(&order)),
+                });
+            }
+        }
+        for (name, offset, m) in exp.cmu.fields() {
+            if let Some(m) = m {
+                let actual = cmu_field(&p, name, offset);
+                if let Err(e) = m.check(&actual, None, s) {
+                    out.push(Mismatch { field: format!("reply.cmu.{name}"), expected: e, actual: actual.to_string() });
+                }
             }
         }
         if let Some(d) = &exp.delivered_to {
@@ -1059,10 +1090,43 @@ pub fn bootp_field(p: &BootpPacket<&[u8]>, name: &str) -> Val {
             .to_vec(),
         ),
         "vend-size" => Val::Int(p.vend().len() as u64),
+        "vend-octets" => Val::Bytes(p.vend().to_vec()),
         "end-option" => {
             Val::Bool(p.walk().any(|i| matches!(i, Ok(wopt::Item::End { area: bootcheck_wire::Area::Options, .. }))))
         }
         _ => Val::Absent,
+    }
+}
+
+/// The option codes of a message in the order they appear (RFC 3396 aggregate order:
+/// options, then file, then sname), each once, without Pad and End.
+pub fn option_order(p: &BootpPacket<&[u8]>) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::new();
+    for o in p.options() {
+        if !out.contains(&o.option.code) {
+            out.push(o.option.code);
+        }
+    }
+    out
+}
+
+/// `subnet-mask (1)`.
+fn code_name(c: u8) -> String {
+    format!("{} ({c})", wopt::name(c))
+}
+
+/// A field of the CMU vendor area (`struct cmu_vend`) at `offset` in the vend field:
+/// `flags` as a number, the others as addresses; absent when the vend is not CMU or is
+/// too short.
+pub fn cmu_field(p: &BootpPacket<&[u8]>, name: &str, offset: usize) -> Val {
+    if p.check_len().is_err() || p.vend_kind() != bootp::VendKind::Cmu {
+        return Val::Absent;
+    }
+    let Some(&[a, b, c, d]) = p.vend().get(offset..offset + 4) else { return Val::Absent };
+    if name == "flags" {
+        Val::Int(u64::from(u32::from_be_bytes([a, b, c, d])))
+    } else {
+        Val::Ip(Ipv4Addr::new(a, b, c, d))
     }
 }
 
@@ -1462,7 +1526,7 @@ pub fn run_virtual(mut exec: Execution, r: &mut dyn Responder) -> ExecutionResul
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -1494,6 +1558,136 @@ mod tests {
         assert_eq!(word(&udp_frame(Some(0))), "\"none\"");
         let good = Frame::parse(LinkType::Ethernet, &udp_frame(None)).unwrap().udp().unwrap().checksum;
         assert_eq!(word(&udp_frame(Some(good ^ 0x5a5a))), "\"invalid\"");
+    }
+
+    fn site() -> Site {
+        let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/site.yaml");
+        crate::load_site(std::path::Path::new(p)).unwrap()
+    }
+
+    /// A responder that answers every BOOTREQUEST with a BOOTREPLY for `yiaddr` (or
+    /// not at all), to the client's MAC.
+    struct Answer(Option<Ipv4Addr>);
+
+    impl Responder for Answer {
+        fn on_frame(&mut self, _now: Duration, frame: &[u8]) -> Vec<Vec<u8>> {
+            let Some(yiaddr) = self.0 else { return Vec::new() };
+            let f = Frame::parse(LinkType::Ethernet, frame).unwrap();
+            let mut msg = f.bootp().unwrap().to_vec();
+            msg[0] = 2;
+            msg[16..20].copy_from_slice(&yiaddr.octets());
+            let ep = UdpEndpoints {
+                src_mac: [2, 0, 0, 0, 0x5e, 1],
+                dst_mac: f.src_mac().unwrap(),
+                src_ip: Ipv4Addr::new(192, 0, 2, 1),
+                dst_ip: yiaddr,
+                src_port: 67,
+                dst_port: 68,
+                ttl: 64,
+            };
+            vec![frame::build_udp(&ep, &msg).unwrap()]
+        }
+    }
+
+    fn run(yaml: &str, r: &mut dyn Responder) -> Vec<StepVerdict> {
+        let scn: Scenario = serde_yaml::from_str(yaml).unwrap();
+        let env = Env { site: site(), seed: 1, harness_mac: Mac([2, 0, 0, 0, 0x77, 1]) };
+        run_virtual(Execution::new(scn, env).unwrap(), r).steps.into_iter().map(|s| s.verdict).collect()
+    }
+
+    const AT_MOST_ONE: &str = "
+id: t/count-zero
+title: t
+client: ws1
+steps:
+  - send: { bootp: {} }
+    expect: { reply: { within: 1s, count: 0..1, yiaddr: $site.clients.ws1.ip } }
+";
+
+    #[test]
+    fn a_count_that_admits_zero_passes_silence_and_checks_a_reply() {
+        assert_eq!(run(AT_MOST_ONE, &mut Answer(None)), [StepVerdict::Pass]);
+        assert_eq!(run(AT_MOST_ONE, &mut Answer(Some(Ipv4Addr::new(192, 0, 2, 21)))), [StepVerdict::Pass]);
+        match &run(AT_MOST_ONE, &mut Answer(Some(Ipv4Addr::new(192, 0, 2, 99))))[..] {
+            [StepVerdict::Fail(m)] => assert_eq!(m[0].field, "reply.yiaddr"),
+            other => panic!("{other:?}"),
+        }
+        // Without a count, silence is still a failure.
+        let plain = AT_MOST_ONE.replace("count: 0..1, ", "");
+        assert!(matches!(&run(&plain, &mut Answer(None))[..], [StepVerdict::Fail(_)]));
+    }
+
+    fn reply_with_options(opts: &[u8]) -> Vec<u8> {
+        let mut msg = vec![0u8; 236];
+        msg[0] = 2;
+        msg.extend(bootp::MAGIC_COOKIE);
+        msg.extend(opts);
+        msg.resize(300, 0);
+        msg
+    }
+
+    #[test]
+    fn options_are_listed_in_wire_order_once() {
+        let msg = reply_with_options(&[3, 4, 192, 0, 2, 254, 0, 0, 1, 4, 255, 255, 255, 0, 3, 0, 255]);
+        let p = BootpPacket::new_unchecked(&msg[..]);
+        assert_eq!(option_order(&p), [3, 1]);
+        let expect: ReplyExpect = serde_yaml::from_str("{ options-order: [subnet-mask, router] }").unwrap();
+        assert_eq!(expect.options_order.0, [1, 3]);
+        let bad: Result<ReplyExpect, _> = serde_yaml::from_str("{ options-order: [subnet-mas] }");
+        assert!(bad.unwrap_err().to_string().contains("did you mean subnet-mask"));
+    }
+
+    #[test]
+    fn options_order_is_checked() {
+        let yaml = |order: &str| {
+            format!(
+                "
+id: t/order
+title: t
+client: ws1
+steps:
+  - send: {{ bootp: {{}} }}
+    expect: {{ reply: {{ options-order: {order} }} }}
+"
+            )
+        };
+        // The test responder echoes the request's options: a parameter request list
+        // and a host name, in that order.
+        let with_opts = |order: &str| {
+            yaml(order).replace("bootp: {}", "bootp: { options: { parameter-request-list: [1], host-name: ws1 } }")
+        };
+        let mut r = Answer(Some(Ipv4Addr::new(192, 0, 2, 21)));
+        assert_eq!(run(&with_opts("[parameter-request-list, host-name]"), &mut r), [StepVerdict::Pass]);
+        match &run(&with_opts("[host-name, parameter-request-list]"), &mut r)[..] {
+            [StepVerdict::Fail(m)] => {
+                assert_eq!(m[0].field, "reply.options-order");
+                assert_eq!(m[0].actual, "[parameter-request-list (55), host-name (12)]");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(&run(&with_opts("[host-name, router]"), &mut r)[..], [StepVerdict::Fail(_)]));
+    }
+
+    #[test]
+    fn cmu_fields_follow_struct_cmu_vend() {
+        let mut msg = vec![0u8; 236];
+        msg[0] = 2;
+        msg.extend(bootp::CMU_MAGIC);
+        msg.extend([0, 0, 0, 1, 255, 255, 255, 0, 192, 0, 2, 254, 192, 0, 2, 53]);
+        msg.resize(300, 0);
+        let p = BootpPacket::new_unchecked(&msg[..]);
+        let e = crate::model::CmuExpect::default();
+        let vals: Vec<String> = e.fields().iter().map(|(n, o, _)| cmu_field(&p, n, *o).to_string()).collect();
+        assert_eq!(vals[..5], ["1", "255.255.255.0", "192.0.2.254", "192.0.2.53", "0.0.0.0"]);
+        let raw = reply_with_options(&[255]);
+        assert_eq!(cmu_field(&BootpPacket::new_unchecked(&raw[..]), "subnet-mask", 8), Val::Absent);
+        assert_eq!(bootp_field(&p, "vend-octets"), Val::Bytes(msg[236..].to_vec()));
+    }
+
+    #[test]
+    fn the_scope_has_the_relay_netmask() {
+        let s = base_scope(&site(), None).unwrap();
+        assert_eq!(s.lookup("site.relay.netmask").map(|v| json_text(&v)), Some("255.255.255.0".to_string()));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! * `present`, `absent`, `as-sent`, `any`
 //! * `{ one-of: [...] }`, `{ in: 192.0.2.0/24 }`, `{ regex: "^ws" }`,
 //!   `{ len: 1..64 }`, `{ range: 300.. }`, `{ starts-with: .. }`, `{ ends-with: .. }`,
-//!   `{ contains: .. }`, `{ not: matcher }`, `{ all: [matchers] }`
+//!   `{ contains: .. }`, `{ not: matcher }`, `{ all: [matchers] }`,
+//!   `{ any-of: [matchers] }` (at least one holds: `{ any-of: [absent, 196] }`)
 //! * for numbers, text `300..`, `..=16`, `1..3`, `>= 300`, `< 16` is a range.
 
 use std::fmt;
@@ -146,6 +147,8 @@ pub enum Matcher {
     Contains(Template),
     Not(Box<Matcher>),
     All(Vec<Matcher>),
+    /// At least one of these holds.
+    AnyOf(Vec<Matcher>),
 }
 
 /// A short description of a YAML value for error messages.
@@ -161,7 +164,7 @@ pub fn describe(v: &serde_yaml::Value) -> String {
     }
 }
 
-const MATCHER_KEYS: &str = "equals, one-of, in, regex, len, range, starts-with, ends-with, contains, not, all";
+const MATCHER_KEYS: &str = "equals, one-of, in, regex, len, range, starts-with, ends-with, contains, not, all, any-of";
 
 impl Matcher {
     /// Interpret a YAML value as a matcher.
@@ -215,6 +218,12 @@ impl Matcher {
                             Ok(Matcher::All(items.into_iter().map(Matcher::from_yaml).collect::<Result<_, _>>()?))
                         }
                         o => Err(format!("`all` expects a list of matchers, found {}", describe(&o))),
+                    },
+                    "any-of" => match v {
+                        Y::Sequence(items) if !items.is_empty() => {
+                            Ok(Matcher::AnyOf(items.into_iter().map(Matcher::from_yaml).collect::<Result<_, _>>()?))
+                        }
+                        o => Err(format!("`any-of` expects a non-empty list of matchers, found {}", describe(&o))),
                     },
                     "hex" => Ok(Matcher::Equals(Y::Mapping([(Y::String(k), v)].into_iter().collect()))),
                     other => Err(format!("unknown matcher `{other}`: expected one of {MATCHER_KEYS}")),
@@ -305,6 +314,16 @@ impl Matcher {
                 Err(_) => Ok(()),
             },
             Matcher::All(ms) => ms.iter().try_for_each(|m| m.check(actual, sent, scope)),
+            Matcher::AnyOf(ms) => {
+                let mut why = Vec::with_capacity(ms.len());
+                for m in ms {
+                    match m.check(actual, sent, scope) {
+                        Ok(()) => return Ok(()),
+                        Err(e) => why.push(e),
+                    }
+                }
+                Err(format!("any of: {}", why.join("; ")))
+            }
         }
     }
 
@@ -326,6 +345,7 @@ impl Matcher {
             Matcher::Contains(t) => format!("containing {t}"),
             Matcher::Not(m) => format!("not {}", m.summary()),
             Matcher::All(ms) => ms.iter().map(Matcher::summary).collect::<Vec<_>>().join(" and "),
+            Matcher::AnyOf(ms) => ms.iter().map(Matcher::summary).collect::<Vec<_>>().join(" or "),
         }
     }
 }
@@ -447,6 +467,7 @@ impl JsonSchema for Matcher {
                         "range": { "type": ["string", "integer"] }, "starts-with": { "type": "string" },
                         "ends-with": { "type": "string" }, "contains": { "type": "string" },
                         "not": { "$ref": "#/$defs/Matcher" }, "all": { "type": "array", "items": { "$ref": "#/$defs/Matcher" } },
+                        "any-of": { "type": "array", "minItems": 1, "items": { "$ref": "#/$defs/Matcher" } },
                         "hex": { "type": "string" }
                     },
                     "additionalProperties": false
@@ -495,6 +516,25 @@ mod tests {
         assert!(m("[192.0.2.254]").check(&l, None, &scope).is_ok());
         assert!(m("192.0.2.254").check(&l, None, &scope).is_ok());
         assert!(m("{ one-of: [1, 2] }").check(&Val::Int(2), None, &scope).is_ok());
+    }
+
+    #[test]
+    fn any_of_holds_when_one_matcher_does() {
+        let scope = serde_json::json!({"site": {"netmask": "255.255.255.0"}});
+        let mask = m("{ any-of: [absent, $site.netmask] }");
+        assert!(mask.check(&Val::Absent, None, &scope).is_ok());
+        assert!(mask.check(&Val::Ip("255.255.255.0".parse().unwrap()), None, &scope).is_ok());
+        let e = mask.check(&Val::Ip("255.0.28.4".parse().unwrap()), None, &scope).unwrap_err();
+        assert_eq!(e, "any of: absent; 255.255.255.0");
+        let hops = m("{ any-of: [0, as-sent] }");
+        assert!(hops.check(&Val::Int(4), Some(&Val::Int(4)), &scope).is_ok());
+        assert!(hops.check(&Val::Int(0), Some(&Val::Int(4)), &scope).is_ok());
+        assert!(hops.check(&Val::Int(1), Some(&Val::Int(4)), &scope).is_err());
+        let zeros = m(r"{ regex: '^\x00*$' }");
+        assert!(zeros.check(&Val::Bytes(vec![0; 64]), None, &scope).is_ok());
+        assert!(zeros.check(&Val::Bytes(vec![0, 0, 0, 0, 1, 4, 255]), None, &scope).is_err());
+        let e = Matcher::from_yaml(serde_yaml::from_str("{ any-of: [] }").unwrap()).unwrap_err();
+        assert!(e.contains("non-empty list"), "{e}");
     }
 
     #[test]

@@ -542,7 +542,9 @@ pub struct ReplyExpect {
     #[schemars(with = "Option<String>")]
     pub within: Option<Dur>,
     /// How many replies: a number or a range `1..3`. Default: at least one (the step
-    /// ends at the first); with a count, the whole window is watched.
+    /// ends at the first); with a count, the whole window is watched. A count that
+    /// admits 0 (`0..1`) makes silence a pass: the other checks then apply to a reply
+    /// only if one comes ("answer correctly or not at all", for hostile requests).
     #[serde(default)]
     pub count: Option<Matcher>,
     pub delivered_to: Option<Delivery>,
@@ -573,6 +575,13 @@ pub struct ReplyExpect {
     pub vend: Option<Matcher>,
     /// Length of the vend field.
     pub vend_size: Option<Matcher>,
+    /// The vend field's octets, e.g. `{ hex: "..." }`, `{ len: 64 }`; the field holds
+    /// only zero octets (nothing said in it) when `{ regex: '^\x00*$' }` matches.
+    pub vend_octets: Option<Matcher>,
+    /// The CMU vendor area of the reply (CMU bootp's `struct cmu_vend`), field by
+    /// field; each field is absent when the reply's vend is not a CMU area.
+    #[serde(default)]
+    pub cmu: CmuExpect,
     /// Whether an End option terminates the options.
     pub end_option: Option<Matcher>,
     /// The UDP checksum of the reply (RFC 768): `valid` (it verifies), `none` (0: not
@@ -582,9 +591,60 @@ pub struct ReplyExpect {
     /// Per option, by name or code: `absent`, `present`, a value, or any matcher.
     #[serde(default)]
     pub options: BTreeMap<String, Matcher>,
+    /// These options, by name or code, are all in the reply and their first instances
+    /// come in this order (RFC 1497 and RFC 2132 §3.3: the subnet mask before the
+    /// router; RFC 2132 §9.8: the order of the parameter request list). Other options
+    /// may come before, between and after them.
+    #[serde(default)]
+    pub options_order: crate::options::OptionCodes,
     /// RARP reply fields (op, sha, spa, tha, tpa) when the step sent RARP.
     #[serde(default)]
     pub rarp: BTreeMap<String, Matcher>,
+}
+
+/// Checks on the CMU vendor area of a reply (CMU bootp's `struct cmu_vend`: the magic
+/// `CMU\0`, then `v_flags`, `v_smask`, `v_dgate`, `v_dns1`, `v_dns2`, `v_ins1`,
+/// `v_ins2`, `v_ts1`, `v_ts2`, 32 bits each). Every field is absent when the reply's
+/// vend is not CMU, so `{ any-of: [absent, ...] }` accepts a server that does not
+/// answer in CMU form.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CmuExpect {
+    /// `v_flags` (1: the subnet mask is valid), read in network byte order.
+    pub flags: Option<Matcher>,
+    pub subnet_mask: Option<Matcher>,
+    /// The default gateway.
+    pub gateway: Option<Matcher>,
+    /// Domain name servers 1 and 2.
+    pub dns1: Option<Matcher>,
+    pub dns2: Option<Matcher>,
+    /// IEN-116 name servers 1 and 2.
+    #[serde(rename = "ien116-1")]
+    pub ien116_1: Option<Matcher>,
+    #[serde(rename = "ien116-2")]
+    pub ien116_2: Option<Matcher>,
+    /// Time servers 1 and 2.
+    #[serde(rename = "time-server-1")]
+    pub time_server_1: Option<Matcher>,
+    #[serde(rename = "time-server-2")]
+    pub time_server_2: Option<Matcher>,
+}
+
+impl CmuExpect {
+    /// The checks with their field names and octet offsets in the vend field.
+    pub fn fields(&self) -> [(&'static str, usize, &Option<Matcher>); 9] {
+        [
+            ("flags", 4, &self.flags),
+            ("subnet-mask", 8, &self.subnet_mask),
+            ("gateway", 12, &self.gateway),
+            ("dns1", 16, &self.dns1),
+            ("dns2", 20, &self.dns2),
+            ("ien116-1", 24, &self.ien116_1),
+            ("ien116-2", 28, &self.ien116_2),
+            ("time-server-1", 32, &self.time_server_1),
+            ("time-server-2", 36, &self.time_server_2),
+        ]
+    }
 }
 
 /// Checks on a TFTP transfer.

@@ -104,6 +104,44 @@ impl JsonSchema for OptionList {
     }
 }
 
+/// A list of option codes written by codebook name or number (`[subnet-mask, router]`,
+/// `[1, 3]`), checked when the file is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OptionCodes(pub Vec<u8>);
+
+impl<'de> Deserialize<'de> for OptionCodes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_yaml::Value::deserialize(d)? {
+            serde_yaml::Value::Sequence(items) => items
+                .iter()
+                .map(|i| key_text(i).and_then(|k| option_code(&k)))
+                .collect::<Result<Vec<u8>, String>>()
+                .map(OptionCodes)
+                .map_err(D::Error::custom),
+            serde_yaml::Value::Null => Ok(OptionCodes::default()),
+            o => Err(D::Error::custom(format!(
+                "expected a list of option names or codes, e.g. [subnet-mask, router], found {}",
+                describe(&o)
+            ))),
+        }
+    }
+}
+
+impl JsonSchema for OptionCodes {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "OptionCodes".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = wopt::BOOK.iter().map(|s| s.name).collect();
+        schemars::json_schema!({
+            "description": "Option codes in order, by RFC 2132 codebook name or number",
+            "type": "array",
+            "items": { "anyOf": [ { "enum": names }, { "type": "string", "pattern": "^(option-)?[0-9]+$" }, { "type": "integer", "minimum": 0, "maximum": 255 } ] }
+        })
+    }
+}
+
 /// Whether a YAML value mentions a variable.
 pub fn has_vars(v: &serde_yaml::Value) -> bool {
     match v {

@@ -48,6 +48,7 @@ fn bad_files_are_refused_with_location_path_and_expectation() {
         ("unknown-variable.yaml", "unknown-variable.yaml:8:17: steps[0]: variable `$server` is neither $site, $client, $reply, $sent nor captured by an earlier step (captured so far: none)"),
         ("bad-matcher.yaml", "bad-matcher.yaml:8:17: steps[0].expect.reply.file: unknown matcher `endswith`"),
         ("bad-duration.yaml", "bad-duration.yaml:6:13: steps[0].expect.no-reply: `3 fortnights`: unknown unit `fortnights`"),
+        ("bad-options-order.yaml", "bad-options-order.yaml:8:9: steps[0].expect.reply.options-order: unknown option `routr` (did you mean router"),
     ];
     for (file, want) in cases {
         let got = err(file);
