@@ -514,6 +514,17 @@ impl Server {
         }
         let prl = req.prl();
         params.sort_by_key(|(c, _)| prl.iter().position(|p| p == c).unwrap_or(usize::MAX));
+        // RFC 2132 §3.3 (RFC 1497): the subnet mask MUST precede the router, whatever
+        // order the client asked in.
+        if let (Some(m), Some(r)) = (
+            params.iter().position(|(c, _)| *c == code::SUBNET_MASK),
+            params.iter().position(|(c, _)| *c == code::ROUTER),
+        ) {
+            if r < m {
+                let mask = params.remove(m);
+                params.insert(r, mask);
+            }
+        }
         let mut out = Vec::with_capacity(budget);
         if self.faults.has(Fault::NoCookie) {
             self.note(now, kind, "fault", "no-cookie: vend options without the RFC 1048 magic cookie");

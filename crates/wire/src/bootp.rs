@@ -545,23 +545,22 @@ impl CmuVend<'_> {
     pub fn subnet_mask(&self) -> Option<Ipv4Addr> {
         rd::ipv4_at(self.0, 8)
     }
-    pub fn time_offset(&self) -> Option<i32> {
-        rd::u32_at(self.0, 12).map(|v| v as i32)
-    }
+    /// `v_dgate`, the default gateway (right after the subnet mask: `struct cmu_vend`
+    /// has no time offset).
     pub fn gateway(&self) -> Option<Ipv4Addr> {
-        rd::ipv4_at(self.0, 16)
+        rd::ipv4_at(self.0, 12)
     }
     /// Domain name servers 1 and 2.
     pub fn dns(&self) -> [Option<Ipv4Addr>; 2] {
-        [rd::ipv4_at(self.0, 20), rd::ipv4_at(self.0, 24)]
+        [rd::ipv4_at(self.0, 16), rd::ipv4_at(self.0, 20)]
     }
     /// IEN-116 name servers 1 and 2.
     pub fn ien116(&self) -> [Option<Ipv4Addr>; 2] {
-        [rd::ipv4_at(self.0, 28), rd::ipv4_at(self.0, 32)]
+        [rd::ipv4_at(self.0, 24), rd::ipv4_at(self.0, 28)]
     }
     /// Time servers 1 and 2.
     pub fn time_servers(&self) -> [Option<Ipv4Addr>; 2] {
-        [rd::ipv4_at(self.0, 36), rd::ipv4_at(self.0, 40)]
+        [rd::ipv4_at(self.0, 32), rd::ipv4_at(self.0, 36)]
     }
 }
 

@@ -293,13 +293,16 @@ fn vend_kinds() {
     b[236..240].copy_from_slice(b"CMU\0");
     b[240..244].copy_from_slice(&1u32.to_be_bytes());
     b[244..248].copy_from_slice(&[255, 255, 255, 0]);
-    b[252..256].copy_from_slice(&[192, 0, 2, 1]);
+    // struct cmu_vend: magic, v_flags, v_smask, v_dgate, v_dns1, v_dns2, …
+    b[248..252].copy_from_slice(&[192, 0, 2, 1]);
+    b[252..256].copy_from_slice(&[192, 0, 2, 53]);
     let p = Packet::new_unchecked(&b[..]);
     assert_eq!(p.vend_kind(), VendKind::Cmu);
     let cmu = bootp::CmuVend(p.vend());
     assert_eq!(cmu.flags(), Some(1));
     assert_eq!(cmu.subnet_mask(), Some(Ipv4Addr::new(255, 255, 255, 0)));
     assert_eq!(cmu.gateway(), Some(Ipv4Addr::new(192, 0, 2, 1)));
+    assert_eq!(cmu.dns()[0], Some(Ipv4Addr::new(192, 0, 2, 53)));
     let r = Repr::parse(&b).expect("CMU is legal");
     assert!(matches!(r.vend, Vend::Raw(_)));
     assert_eq!(r.to_vec(), b);
