@@ -6,18 +6,28 @@
 #   tcpdump            regenerating fuzz seed corpora; the lab-leak test captures with it
 #   iproute2, ethtool  the lab: network namespaces, veth pairs, offload switches
 #   bootp, dnsmasq, isc-dhcp-server, kea-dhcp4-server + kea-common (BOOTP hook),
-#   udhcpd             real servers the live tests start inside the lab (never by the
+#   udhcpd, isc-dhcp-relay
+#                      real servers and relay agents the live tests start inside the lab (never by the
 #                      package's own scripts: policy-rc.d below stops them from starting)
+# Packages that conflict in apt with one above are unpacked instead (`apt-get download`
+# + `dpkg -x` into /opt/bootcheck/<package>, nothing installed, nothing started); the
+# target profiles point at the binaries there:
+#   dhcp-helper        conflicts with isc-dhcp-relay
 set -euo pipefail
-pkgs=(libpcap-dev tshark tcpdump iproute2 ethtool bootp dnsmasq isc-dhcp-server kea-dhcp4-server kea-common udhcpd)
+pkgs=(libpcap-dev tshark tcpdump iproute2 ethtool bootp dnsmasq isc-dhcp-server kea-dhcp4-server kea-common udhcpd isc-dhcp-relay)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+unpacked=(dhcp-helper)
+unpack_missing=()
+for p in "${unpacked[@]}"; do
+  [ -d "/opt/bootcheck/$p" ] || unpack_missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && [ ${#unpack_missing[@]} -eq 0 ] && exit 0
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 2; }
+  command -v sudo >/dev/null || { echo "install-deps: need root (or sudo) to install: ${missing[*]} ${unpack_missing[*]}" >&2; exit 2; }
   SUDO="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -28,4 +38,13 @@ if [ ! -x /usr/sbin/policy-rc.d ]; then
   $SUDO chmod 755 /usr/sbin/policy-rc.d
 fi
 $SUDO apt-get update -qq
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+for p in "${unpack_missing[@]}"; do
+  tmp=$(mktemp -d) && chmod 755 "$tmp"
+  (cd "$tmp" && apt-get download -q "$p" >/dev/null)
+  $SUDO mkdir -p "/opt/bootcheck/$p"
+  $SUDO dpkg -x "$tmp"/"$p"_*.deb "/opt/bootcheck/$p"
+  rm -rf "$tmp"
+done

@@ -48,6 +48,11 @@ pub struct RunArgs {
     /// Run the built-in reference server in this process, even when a lab is possible.
     #[arg(long, conflicts_with = "target")]
     pub in_process: bool,
+    /// A relay agent profile (dhcrelay, bootpgw, …) between the harness and the
+    /// target: the relay topology, for the relay-agent scenarios (`topology: relay`).
+    /// The relay is the subject; the target serves behind it.
+    #[arg(long, conflicts_with = "in_process")]
+    pub relay: Option<String>,
     /// Reference server fault switch (repeatable): wrong-xid, short-reply, …
     #[arg(long = "fault")]
     pub faults: Vec<String>,

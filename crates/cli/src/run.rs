@@ -160,6 +160,10 @@ pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
     let target_name = args.target.clone().unwrap_or_else(|| "reference".into());
     let (mode, why) = match (&args.target, args.in_process, userns) {
         (_, true, _) => (Mode::InProcess, "--in-process".to_string()),
+        (None, false, Some(Err(e))) if args.relay.is_some() => {
+            eprintln!("error: --relay needs the lab (network namespaces): {e}");
+            return EXIT_INPUT;
+        }
         (_, false, Some(Ok(note))) => (Mode::Lab, note),
         (Some(_), false, Some(Err(e))) => {
             eprintln!("error: the lab needs network namespaces: {e}");
@@ -220,6 +224,7 @@ pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
                     seed: args.seed,
                     out: out.clone(),
                     targets_dir: PathBuf::from("targets"),
+                    relay: args.relay.clone(),
                 },
                 &scns,
                 &mut on_done,
@@ -239,7 +244,8 @@ pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
         b.finish_and_clear();
     }
     if args.update_snapshots {
-        let dir = snapshot_dir(&target_name);
+        // Relayed runs are snapshotted under the relay's name: it is the subject.
+        let dir = snapshot_dir(args.relay.as_deref().unwrap_or(&target_name));
         for r in &runs {
             if !r.snapshot.is_empty() {
                 if let Err(e) = write_snapshot(&dir, &r.scenario.id, &r.snapshot) {
@@ -255,8 +261,11 @@ pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
     let mode_text = mode_text.as_str();
     // A run with fault switches is a different server: it gets its own name in the
     // reports (and its own matrix column).
-    let report_name =
-        if args.faults.is_empty() { target_name.clone() } else { format!("{target_name}+{}", args.faults.join("+")) };
+    let served = match &args.relay {
+        Some(r) => format!("{r}→{target_name}"),
+        None => target_name.clone(),
+    };
+    let report_name = if args.faults.is_empty() { served } else { format!("{served}+{}", args.faults.join("+")) };
     if let Err(e) = report::write_files(&out, &runs, &report_name, mode_text) {
         eprintln!("error: writing reports to {}: {e}", out.display());
     }
@@ -265,9 +274,14 @@ pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
     // whole-suite run that is a failure (the record must be updated); on a subset it is
     // a note, since the scenario that shows the deviation may not have run.
     let stale = if mode == Mode::Lab {
-        let profile = bootcheck_lab::Target::load_named(Path::new("targets"), &target_name)
+        let mut profile = bootcheck_lab::Target::load_named(Path::new("targets"), &target_name)
             .map(|t| t.profile.rule_deviations.clone())
             .unwrap_or_default();
+        if let Some(r) = &args.relay {
+            if let Ok(t) = bootcheck_lab::Target::load_named(Path::new("targets"), r) {
+                profile.extend(t.profile.rule_deviations.clone());
+            }
+        }
         bootcheck_lab::conformance::stale_deviations(runs.iter().flat_map(|r| r.rules.iter()), &profile)
     } else {
         Vec::new()

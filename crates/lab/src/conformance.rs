@@ -181,3 +181,118 @@ mod tests {
         assert_eq!(stale_deviations(&recs, &dev), vec!["a".to_string()]);
     }
 }
+
+/// Fold rule results per rule (fail beats pass; the first failure's evidence kept).
+#[derive(Debug, Default)]
+struct Folder {
+    folded: BTreeMap<&'static str, RuleRecord>,
+}
+
+impl Folder {
+    fn add(&mut self, res: &bootcheck_rules::RuleResult, deviations: &BTreeMap<String, String>) {
+        if res.verdict == Verdict::NotApplicable {
+            return;
+        }
+        let e = self.folded.entry(res.rule.id).or_insert_with(|| RuleRecord {
+            rule: res.rule.id.to_string(),
+            level: res.rule.level.to_string(),
+            verdict: "pass".into(),
+            checked: 0,
+            evidence: None,
+            packet: None,
+            deviation: None,
+        });
+        e.checked += 1;
+        if let Verdict::Fail(ev) = &res.verdict {
+            if !e.failed() {
+                e.verdict = "fail".into();
+                e.evidence = Some(ev.to_string());
+                e.packet = Some(ev.packet);
+                e.deviation = deviations.get(res.rule.id).cloned();
+            }
+        }
+    }
+    fn done(self) -> Vec<RuleRecord> {
+        self.folded.into_values().collect()
+    }
+}
+
+/// Run the catalogue over a relayed scenario: both links merged in time order
+/// (packet numbers = positions in the list and in its pcapng). Reply rules judge the
+/// server's replies to the forwarded requests (a server behind a real relay); relay
+/// rules judge each client request's journey through the relay; trace rules see both
+/// links.
+pub fn check_relayed(
+    frames: &[crate::relay::SeenFrame],
+    relay: &bootcheck_rules::RelayContext,
+    ctx: &Context,
+    deviations: &BTreeMap<String, String>,
+) -> Vec<RuleRecord> {
+    use crate::relay::Side;
+    let msgs: Vec<Option<Msg<'_>>> =
+        frames.iter().enumerate().map(|(i, f)| Msg::parse(i + 1, f.at, LinkType::Ethernet, &f.frame)).collect();
+    let key = |m: &Msg<'_>| m.bootp.as_ref().map(|b| (b.xid(), b.chaddr_field().to_vec()));
+    let is = |i: usize, side: Side, op: u8| {
+        frames[i].side == side && msgs[i].as_ref().is_some_and(|m| m.payload.first() == Some(&op))
+    };
+    let mut fold = Folder::default();
+    // The server behind the relay: each reply on the server link with the latest
+    // forwarded request of the same xid and chaddr.
+    for r in 0..frames.len() {
+        if !is(r, Side::Server, 2) {
+            continue;
+        }
+        let Some(k) = msgs[r].as_ref().and_then(key) else { continue };
+        let q = (0..r).rev().find(|&q| is(q, Side::Server, 1) && msgs[q].as_ref().and_then(key).as_ref() == Some(&k));
+        if let (Some(q), Some(rm)) = (q, msgs[r].as_ref()) {
+            let Some(qm) = msgs[q].as_ref() else { continue };
+            for res in bootcheck_rules::check_pair(&Pair { request: qm, reply: rm, ctx }) {
+                fold.add(&res, deviations);
+            }
+        }
+    }
+    // The relay: each request the harness sent, followed through.
+    for q in 0..frames.len() {
+        if !(frames[q].sent && is(q, Side::Client, 1)) {
+            continue;
+        }
+        let (Some(qm), Some(k)) = (msgs[q].as_ref(), msgs[q].as_ref().and_then(key)) else { continue };
+        let same = |i: usize| msgs[i].as_ref().and_then(key).as_ref() == Some(&k);
+        // Up to the next request with the same key (a retransmission starts anew).
+        let end = (q + 1..frames.len())
+            .find(|&i| frames[i].sent && is(i, Side::Client, 1) && same(i))
+            .unwrap_or(frames.len());
+        // Within the window, by key only: two links' clocks can disagree by a little.
+        let fwd = (q + 1..end).find(|&i| is(i, Side::Server, 1) && same(i));
+        let rep = fwd.and_then(|_| (q + 1..end).find(|&i| is(i, Side::Server, 2) && same(i)));
+        let dlv = rep.and_then(|_| (q + 1..end).find(|&i| !frames[i].sent && is(i, Side::Client, 2) && same(i)));
+        let view = bootcheck_rules::RelayView {
+            request: qm,
+            forwarded: fwd.and_then(|i| msgs[i].as_ref()),
+            reply: rep.and_then(|i| msgs[i].as_ref()),
+            delivered: dlv.and_then(|i| msgs[i].as_ref()),
+            ctx: relay,
+        };
+        for res in bootcheck_rules::check_relay(&view) {
+            fold.add(&res, deviations);
+        }
+    }
+    // Both links as one trace.
+    let tf: Vec<bootcheck_rules::TraceFrame<'_>> = frames
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            Some(bootcheck_rules::TraceFrame {
+                packet: i + 1,
+                at: f.at,
+                sent: f.sent,
+                frame: bootcheck_wire::frame::Frame::parse(LinkType::Ethernet, &f.frame).ok()?,
+                bytes: &f.frame,
+            })
+        })
+        .collect();
+    for res in bootcheck_rules::check_trace(&bootcheck_rules::TraceView { frames: &tf }) {
+        fold.add(&res, deviations);
+    }
+    fold.done()
+}

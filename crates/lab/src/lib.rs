@@ -25,6 +25,7 @@ pub mod netns;
 pub mod pcapng;
 pub mod proc;
 pub mod raw;
+pub mod relay;
 pub mod run;
 mod signals;
 pub mod target;

@@ -107,6 +107,11 @@ impl RawPort {
         Ok(())
     }
 
+    /// Stop writing frames to the pcapng given to [`RawPort::attach`].
+    pub fn detach(&mut self) {
+        self.capture = None;
+    }
+
     /// Send one whole Ethernet frame.
     pub fn send(&mut self, frame: &[u8]) -> Result<(), LabError> {
         // Stamp before sending: a fast reply can be read before sendpacket returns.
@@ -121,6 +126,12 @@ impl RawPort {
     /// `Ok(None)` at the deadline. Returns `Err(Interrupted)` soon after SIGINT/SIGTERM
     /// (see [`crate::install_signal_cleanup`]).
     pub fn recv(&mut self, deadline: Instant) -> Result<Option<(Instant, Vec<u8>)>, LabError> {
+        Ok(self.recv_stamped(deadline)?.map(|(at, _, data)| (at, data)))
+    }
+
+    /// [`RawPort::recv`], also giving the capture timestamp (when the kernel saw the
+    /// frame, which may be well before it was read).
+    pub fn recv_stamped(&mut self, deadline: Instant) -> Result<Option<(Instant, SystemTime, Vec<u8>)>, LabError> {
         loop {
             match self.cap.next_packet() {
                 Ok(p) => {
@@ -128,7 +139,7 @@ impl RawPort {
                     let ts = timestamp(p.header.ts.tv_sec, p.header.ts.tv_usec, self.nanos);
                     let data = p.data.to_vec();
                     self.record(ts, &data, pcapng::Direction::In)?;
-                    return Ok(Some((at, data)));
+                    return Ok(Some((at, ts, data)));
                 }
                 Err(pcap::Error::TimeoutExpired) => {}
                 Err(e) => return Err(LabError::pcap(format!("reading from {} in {}", self.iface, self.ns), e)),

@@ -109,10 +109,10 @@ pub fn run_in_process(
         duration: Duration::ZERO,
         rules: Vec::new(),
     };
-    if let Some(why) = verdict::skip_reason(scenario, &target) {
+    if let Some(why) = verdict::skip_reason(scenario, &target).or_else(|| topology_skip(scenario, None)) {
         return ScenarioRun { outcome: Outcome::Skipped { why }, ..base };
     }
-    let env = Env { site: site.clone(), seed, harness_mac: HARNESS_MAC };
+    let env = Env { site: site.clone(), seed, harness_mac: HARNESS_MAC, gateway_mac: None };
     let exec = match Execution::new(scenario.clone(), env) {
         Ok(e) => e,
         Err(message) => return ScenarioRun { outcome: Outcome::Error { message }, ..base },
@@ -203,16 +203,38 @@ pub struct LabRunOptions {
     pub seed: u64,
     pub out: PathBuf,
     pub targets_dir: PathBuf,
+    /// A relay agent profile (placed in the relay namespace) between the harness and
+    /// the target: the relay topology, where the relay is the subject.
+    pub relay: Option<String>,
 }
 
 fn load_target(opts: &LabRunOptions) -> Result<crate::Target, String> {
-    let p = Path::new(&opts.target);
-    let t = if opts.target.ends_with(".yaml") || opts.target.contains('/') {
+    load_profile(&opts.targets_dir, &opts.target)
+}
+
+fn load_profile(dir: &Path, name: &str) -> Result<crate::Target, String> {
+    let p = Path::new(name);
+    let t = if name.ends_with(".yaml") || name.contains('/') {
         crate::Target::load(p)
     } else {
-        crate::Target::load_named(&opts.targets_dir, &opts.target)
+        crate::Target::load_named(dir, name)
     };
     t.map_err(|e| e.to_string())
+}
+
+/// Why a scenario does not run in this lab's topology, if it does not.
+fn topology_skip(scn: &Scenario, relay: Option<&str>) -> Option<String> {
+    use bootcheck_scenario::model::ScenarioTopology as T;
+    match (scn.topology, relay) {
+        (T::Relay, None) => Some(
+            "a relay-agent scenario: it needs a relay between the harness and the server (`bootcheck run --relay NAME`)"
+                .into(),
+        ),
+        (T::Direct, Some(r)) => {
+            Some(format!("a direct scenario: with --relay {r} the harness sits behind the relay, on the relay subnet"))
+        }
+        _ => None,
+    }
 }
 
 /// Run scenarios against a target started inside a fresh lab. The lab is torn down
@@ -228,7 +250,27 @@ pub fn run_lab(
     if let Err(e) = crate::Lab::reap_stale() {
         eprintln!("warning: reaping stale labs: {e}");
     }
-    let spec = crate::LabSpec::new(opts.site.clone(), crate::Topology::Direct);
+    let relay_target = match &opts.relay {
+        Some(r) => {
+            let t = load_profile(&opts.targets_dir, r)?;
+            if t.profile.namespace != crate::target::Placement::Relay {
+                return Err(format!(
+                    "--relay {r}: the profile does not place it in the relay namespace (`namespace: relay`)"
+                ));
+            }
+            Some(t)
+        }
+        None => None,
+    };
+    if target.profile.namespace != crate::target::Placement::Server {
+        return Err(format!(
+            "target `{}` is a relay agent (`namespace: relay`): run it with `--relay {}` and a server as --target",
+            target.name(),
+            target.name()
+        ));
+    }
+    let topology = if relay_target.is_some() { crate::Topology::Relay } else { crate::Topology::Direct };
+    let spec = crate::LabSpec::new(opts.site.clone(), topology);
     let lab = crate::Lab::up(&spec).map_err(|e| e.to_string())?;
     let names = lab.names().clone();
     let run_dir = opts.out.join("run");
@@ -241,13 +283,33 @@ pub fn run_lab(
     let mut start = crate::StartOptions::default();
     start.vars.insert("faults".into(), serde_json::json!(opts.faults.join(",")));
     let mut running = target.start_with(&lab, &opts.site, &run_dir, &start).map_err(|e| e.to_string())?;
+    // The relay starts after the server it forwards to.
+    let relay_dir = opts.out.join("run-relay");
+    let mut relay_running = match &relay_target {
+        Some(t) => Some(t.start_with(&lab, &opts.site, &relay_dir, &start).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let relay_ctx = bootcheck_rules::RelayContext {
+        client_side_ip: opts.site.relay.ip,
+        max_hops: relay_target.as_ref().and_then(|t| t.profile.relay_max_hops).unwrap_or(4),
+        min_secs: relay_target.as_ref().and_then(|t| t.profile.relay_min_secs).unwrap_or(0),
+    };
+    let mut rule_deviations = target.profile.rule_deviations.clone();
+    if let Some(t) = &relay_target {
+        rule_deviations.extend(t.profile.rule_deviations.clone());
+    }
     let run_dir_text = std::fs::canonicalize(&run_dir).unwrap_or_else(|_| run_dir.clone()).display().to_string();
     // The client namespace holds the relay addresses (so the server can route to the
     // harness-as-relay); a socket on relay:67 keeps its kernel from answering relayed
     // replies with ICMP port-unreachable.
-    let _relay_sock = lab.udp_bind(crate::Role::Client, std::net::SocketAddr::from((opts.site.relay.ip, 67))).ok();
+    let _relay_sock = if relay_target.is_none() {
+        lab.udp_bind(crate::Role::Client, std::net::SocketAddr::from((opts.site.relay.ip, 67))).ok()
+    } else {
+        None
+    };
     let mut port = crate::RawPort::open(&lab, crate::Role::Client).map_err(|e| e.to_string())?;
-    let name = target.name().to_string();
+    // With a relay, the relay is the subject: deviations and reports go by its name.
+    let name = relay_target.as_ref().map_or_else(|| target.name().to_string(), |r| r.name().to_string());
     let mut runs = Vec::new();
     let mut dead: Option<String> = None;
     for (path, scn) in scns {
@@ -262,22 +324,47 @@ pub fn run_lab(
             duration: Duration::ZERO,
             rules: Vec::new(),
         };
-        let run = if let Some(why) = verdict::skip_reason(scn, &name) {
+        let run = if let Some(why) =
+            verdict::skip_reason(scn, &name).or_else(|| topology_skip(scn, opts.relay.as_deref()))
+        {
             ScenarioRun { outcome: Outcome::Skipped { why }, ..base }
         } else if let Some(d) = &dead {
             ScenarioRun { outcome: Outcome::Error { message: format!("target not running: {d}") }, ..base }
         } else {
             let pcap_path = opts.out.join("pcap").join(format!("{}.pcapng", file_stem(&scn.id)));
             let _ = std::fs::create_dir_all(opts.out.join("pcap"));
-            let writer = crate::PcapNgWriter::create_shared(&pcap_path).map_err(|e| e.to_string())?;
-            port.attach(&writer).map_err(|e| e.to_string())?;
+            // Direct: the port writes the pcapng as frames pass. Relay: both links are
+            // merged afterwards and written in one go (see `relay`).
+            let writer = if relay_target.is_none() {
+                let w = crate::PcapNgWriter::create_shared(&pcap_path).map_err(|e| e.to_string())?;
+                port.attach(&w).map_err(|e| e.to_string())?;
+                Some(w)
+            } else {
+                port.detach();
+                None
+            };
             let _ = port.drain();
-            let env = Env { site: opts.site.clone(), seed: opts.seed, harness_mac: names.client_mac };
-            let t0 = Instant::now();
+            let tap = if relay_target.is_some() {
+                Some(crate::relay::ServerTap::start(&names.server_ns, &names.server_if).map_err(|e| e.to_string())?)
+            } else {
+                None
+            };
+            let env = Env {
+                site: opts.site.clone(),
+                seed: opts.seed,
+                harness_mac: names.client_mac,
+                gateway_mac: names.relay_client_mac,
+            };
+            let mut t0 = Instant::now();
+            let mut t0_sys = SystemTime::now();
             let result = match Execution::new(scn.clone(), env) {
                 Err(message) => Err(message),
                 Ok(exec) => {
                     let cell = std::cell::RefCell::new(&mut port);
+                    // The engine's clock starts inside drive_real: the server-link
+                    // tap's instants are merged against this one, taken just before.
+                    t0 = Instant::now();
+                    t0_sys = SystemTime::now();
                     drive_real(
                         exec,
                         &mut |f| port_send(&mut cell.borrow_mut(), f),
@@ -286,12 +373,20 @@ pub fn run_lab(
                     )
                 }
             };
-            if let Ok(mut w) = writer.lock() {
+            if let Some(Ok(mut w)) = writer.as_ref().map(|w| w.lock()) {
                 let _ = w.flush();
             }
+            let server_side = match tap.map(crate::relay::ServerTap::stop) {
+                Some(Ok(f)) => Some(f),
+                Some(Err(e)) => return Err(format!("server-link tap: {e}")),
+                None => None,
+            };
             let duration = t0.elapsed();
             if let Err(e) = running.check_alive() {
                 dead = Some(format!("{e}"));
+            }
+            if let Some(Err(e)) = relay_running.as_mut().map(|r| r.check_alive()) {
+                dead = Some(format!("relay: {e}"));
             }
             match result {
                 Err(message) if message == "interrupted" => {
@@ -318,11 +413,24 @@ pub fn run_lab(
                     };
                     // The lab turns veth TX checksum offload off, so reply checksums
                     // are what the server computed.
-                    let rules = crate::conformance::check(
-                        &result,
-                        &target.profile.rule_deviations,
-                        &bootcheck_rules::Context { checksums_meaningful: true },
-                    );
+                    let ctx = bootcheck_rules::Context { checksums_meaningful: true };
+                    let rules = match server_side {
+                        None => crate::conformance::check(&result, &rule_deviations, &ctx),
+                        Some(server) => {
+                            let merged = crate::relay::merge(&result, t0_sys, server);
+                            crate::relay::write_pcap(
+                                &pcap_path,
+                                &merged,
+                                t0_sys,
+                                (
+                                    &format!("{}/{}", names.client_ns, names.client_if),
+                                    &format!("{}/{}", names.server_ns, names.server_if),
+                                ),
+                            )
+                            .map_err(|e| e.to_string())?;
+                            crate::conformance::check_relayed(&merged, &relay_ctx, &ctx, &rule_deviations)
+                        }
+                    };
                     outcome = with_rules(outcome, &rules);
                     if let Some(d) = &dead {
                         outcome = Outcome::Error { message: format!("the target died during this scenario: {d}") };
@@ -331,9 +439,17 @@ pub fn run_lab(
                     // id) becomes the in-process one, so runs and backends compare line
                     // for line; the run dir (servers name their own paths in TFTP error
                     // messages) becomes `[run-dir]`.
-                    let snap = snapshot::render(&result)
+                    let mut snap = snapshot::render(&result)
                         .replace(&names.client_mac.to_string(), &HARNESS_MAC.to_string())
                         .replace(&run_dir_text, "[run-dir]");
+                    // The relay agent's MACs carry the run id too.
+                    for (m, stable) in
+                        [(names.relay_client_mac, "02:bc:00:00:00:02"), (names.relay_server_mac, "02:bc:00:00:00:03")]
+                    {
+                        if let Some(m) = m {
+                            snap = snap.replace(&m.to_string(), stable);
+                        }
+                    }
                     ScenarioRun {
                         outcome,
                         snapshot: snap,
@@ -350,7 +466,12 @@ pub fn run_lab(
         runs.push(run);
     }
     let log = running.log_path().to_path_buf();
-    let _ = std::fs::copy(&log, opts.out.join(format!("{name}.log")));
+    let _ = std::fs::copy(&log, opts.out.join(format!("{}.log", target.name())));
+    if let Some(r) = relay_running.take() {
+        let _ = std::fs::copy(r.log_path(), opts.out.join(format!("{name}.log")));
+        r.stop().map_err(|e| e.to_string())?;
+    }
+    drop(relay_running);
     drop(port);
     running.stop().map_err(|e| e.to_string())?;
     lab.down().map_err(|e| e.to_string())?;

@@ -200,6 +200,14 @@ pub struct Profile {
     /// is reported as stale).
     #[serde(default)]
     pub rule_deviations: BTreeMap<String, String>,
+    /// For a relay agent: the hops limit it is configured with (RFC 1542 §4.1.1:
+    /// default 4, at most 16); requests above it must not be relayed.
+    #[serde(default)]
+    pub relay_max_hops: Option<u8>,
+    /// For a relay agent: it relays only requests whose `secs` reached this (a policy
+    /// RFC 1542 §4.1.1 allows); rules expecting a request to be relayed skip the others.
+    #[serde(default)]
+    pub relay_min_secs: Option<u16>,
 }
 
 /// A duration written `500ms`, `2s`, `1.5s`, `1m`.

@@ -19,7 +19,7 @@ fn run_all(faults: &[&str]) -> (usize, Vec<String>) {
     let mut failures = Vec::new();
     for f in &files {
         let scn = load_scenario(f, &site).unwrap_or_else(|e| panic!("{e}"));
-        let env = Env { site: site.clone(), seed: 1, harness_mac: Mac([0x02, 0, 0, 0, 0x77, 0x01]) };
+        let env = Env { site: site.clone(), seed: 1, harness_mac: Mac([0x02, 0, 0, 0, 0x77, 0x01]), gateway_mac: None };
         let exec = Execution::new(scn, env).unwrap();
         let mut server = Server::new(site.clone(), faults.iter().map(|f| f.parse().unwrap()).collect());
         let result = run_virtual(exec, &mut server);

@@ -221,11 +221,18 @@ pub static RULES: &[Rule] = &[
 ];
 
 fn no_icmp_for_discards(v: &crate::TraceView<'_>) -> Verdict {
-    let asked = v
+    // The UDP datagrams the harness sent to port 67: (src, dst, src port, dst port).
+    let sent: Vec<(std::net::Ipv4Addr, std::net::Ipv4Addr, u16, u16)> = v
         .frames
         .iter()
-        .any(|t| t.sent && t.frame.udp().is_some_and(|u| u.dst_port == bootcheck_wire::bootp::SERVER_PORT));
-    if !asked {
+        .filter(|t| t.sent)
+        .filter_map(|t| {
+            let ip = t.frame.ipv4()?;
+            let u = t.frame.udp()?;
+            (u.dst_port == SERVER_PORT).then_some((ip.src, ip.dst, u.src_port, u.dst_port))
+        })
+        .collect();
+    if sent.is_empty() {
         return Verdict::NotApplicable;
     }
     for t in v.frames.iter().filter(|t| !t.sent) {
@@ -234,19 +241,23 @@ fn no_icmp_for_discards(v: &crate::TraceView<'_>) -> Verdict {
         if ip.protocol != 1 || payload.first() != Some(&3) {
             continue;
         }
-        // ICMP header (8), then the quoted IP header and the first 8 octets of UDP.
-        let quoted = payload.get(8..).unwrap_or(&[]);
-        let ihl = usize::from(quoted.first().map_or(0, |b| b & 0x0f)) * 4;
-        let proto = quoted.get(9).copied();
-        let dport = quoted.get(ihl + 2..ihl + 4).map(|b| u16::from_be_bytes([b[0], b[1]]));
-        if proto == Some(17) && dport == Some(bootcheck_wire::bootp::SERVER_PORT) {
+        // ICMP header (8), then the quoted IP header and the first 8 octets of UDP:
+        // an error about one of the harness's own requests.
+        let q = payload.get(8..).unwrap_or(&[]);
+        let ihl = usize::from(q.first().map_or(0, |b| b & 0x0f)) * 4;
+        let addr = |at: usize| q.get(at..at + 4).map(|b| std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]));
+        let port = |at: usize| q.get(at..at + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+        let quoted = (addr(12), addr(16), port(ihl), port(ihl + 2));
+        let about_ours =
+            q.get(9) == Some(&17) && sent.iter().any(|s| (Some(s.0), Some(s.1), Some(s.2), Some(s.3)) == quoted);
+        if about_ours {
             return Verdict::Fail(Box::new(crate::Evidence {
                 packet: t.packet,
                 offset: Some(offset),
                 field: "ICMP".into(),
                 expected: "silence for a discarded request".into(),
                 seen: format!(
-                    "ICMP destination unreachable (code {}) about a datagram to port 67",
+                    "ICMP destination unreachable (code {}) about the harness's request to port 67",
                     payload.get(1).copied().unwrap_or(0)
                 ),
             }));
@@ -589,7 +600,8 @@ fn relays_valid_requests(v: &RelayView<'_>) -> Verdict {
     let Some(q) = v.request.bootp.as_ref() else { return Verdict::NotApplicable };
     let to_relay = v.request.dst_ip().is_some_and(|d| d.is_broadcast() || d == v.ctx.client_side_ip);
     let hops_ok = q.hops() <= v.ctx.max_hops.min(HOPS_LIMIT);
-    if req_dst_port(v) != Some(SERVER_PORT) || !consistent(v) || !to_relay || !hops_ok {
+    let secs_ok = q.secs() >= v.ctx.min_secs;
+    if req_dst_port(v) != Some(SERVER_PORT) || !consistent(v) || !to_relay || !hops_ok || !secs_ok {
         return Verdict::NotApplicable;
     }
     match v.forwarded {

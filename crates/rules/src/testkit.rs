@@ -300,7 +300,7 @@ impl Default for RelayCase {
             bad_fwd_ck: false,
             bad_dlv_ck: false,
             reply_giaddr: None,
-            ctx: crate::RelayContext { client_side_ip: RELAY_IP, max_hops: 4 },
+            ctx: crate::RelayContext { client_side_ip: RELAY_IP, max_hops: 4, min_secs: 0 },
         }
     }
 }

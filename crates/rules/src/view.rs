@@ -86,6 +86,9 @@ pub struct RelayContext {
     pub client_side_ip: Ipv4Addr,
     /// The relay's configured hops limit (RFC 1542 §4.1.1: default 4, at most 16).
     pub max_hops: u8,
+    /// The relay's `secs` threshold, if it has one (RFC 1542 §4.1.1 MAY): requests
+    /// below it need not be relayed.
+    pub min_secs: u16,
 }
 
 /// One exchange seen on both sides of a relay agent. Absent messages make the rules

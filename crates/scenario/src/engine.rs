@@ -46,6 +46,10 @@ pub struct Env {
     pub seed: u64,
     /// The MAC of the harness's own interface (used when playing a relay).
     pub harness_mac: Mac,
+    /// The router to reach the server's subnet through, when the harness sits on
+    /// another subnet (the relay topology: the relay agent's client-side MAC). Unicast
+    /// IP to the server (TFTP) goes to this MAC instead of the server's.
+    pub gateway_mac: Option<Mac>,
 }
 
 /// Direction of a traced frame.
@@ -739,7 +743,12 @@ impl Execution {
         for (k, v) in &t.options {
             options.push((k.clone(), Template::new(v.clone()).render(&self.scope)?));
         }
-        let mut client = TftpClient::new(mac, client_ip, port, site.server.mac.0, server, file, mode, options, now);
+        // Off the server's subnet (behind a relay), the first hop is the router.
+        let first_hop = match self.env.gateway_mac {
+            Some(g) if !site.subnet.contains(&client_ip) => g.0,
+            _ => site.server.mac.0,
+        };
+        let mut client = TftpClient::new(mac, client_ip, port, first_hop, server, file, mode, options, now);
         client.duplicate_ack = t.duplicate_ack;
         client.drop_ack = t.drop_ack;
         let first = client.rrq_frame()?;
@@ -1591,7 +1600,7 @@ mod tests {
 
     fn run(yaml: &str, r: &mut dyn Responder) -> Vec<StepVerdict> {
         let scn: Scenario = serde_yaml::from_str(yaml).unwrap();
-        let env = Env { site: site(), seed: 1, harness_mac: Mac([2, 0, 0, 0, 0x77, 1]) };
+        let env = Env { site: site(), seed: 1, harness_mac: Mac([2, 0, 0, 0, 0x77, 1]), gateway_mac: None };
         run_virtual(Execution::new(scn, env).unwrap(), r).steps.into_iter().map(|s| s.verdict).collect()
     }
 

@@ -29,6 +29,11 @@ pub struct Scenario {
     pub covers: Vec<String>,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Where the harness sits: `direct` (default: on the server's link, a client or a
+    /// relay agent itself) or `relay` (on the far side of a relay agent under test,
+    /// `bootcheck run --relay NAME`: the relay is the subject, a server behind it).
+    #[serde(default)]
+    pub topology: ScenarioTopology,
     /// The site client the exchanges are made for (MAC, fixed IP, boot file…).
     #[serde(default)]
     pub client: Option<ClientRef>,
@@ -36,6 +41,15 @@ pub struct Scenario {
     #[serde(default)]
     pub deviations: BTreeMap<String, Deviation>,
     pub steps: Vec<Step>,
+}
+
+/// Where a scenario's harness sits (see [`Scenario::topology`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScenarioTopology {
+    #[default]
+    Direct,
+    Relay,
 }
 
 /// Which client a scenario plays: a site client by name, or an unknown one.
