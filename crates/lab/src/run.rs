@@ -324,8 +324,12 @@ pub fn run_lab(
             duration: Duration::ZERO,
             rules: Vec::new(),
         };
-        let run = if let Some(why) =
-            verdict::skip_reason(scn, &name).or_else(|| topology_skip(scn, opts.relay.as_deref()))
+        // Behind a relay, a skip recorded for the server (a capability it lacks, such as
+        // TFTP) applies too; its other deviations do not: the relay is the subject.
+        let server_skip = relay_target.as_ref().and_then(|_| verdict::skip_reason(scn, target.name()));
+        let run = if let Some(why) = verdict::skip_reason(scn, &name)
+            .or(server_skip)
+            .or_else(|| topology_skip(scn, opts.relay.as_deref()))
         {
             ScenarioRun { outcome: Outcome::Skipped { why }, ..base }
         } else if let Some(d) = &dead {
