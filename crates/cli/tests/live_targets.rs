@@ -1,6 +1,7 @@
 //! The whole suite against live targets in the lab, through the built binary:
 //! `bootcheck run --target T --format json --out DIR` for the reference server (as a
-//! process in the lab, not in-process), CMU bootpd and dnsmasq.
+//! process in the lab, not in-process), CMU bootpd, dnsmasq, ISC dhcpd, Kea (with its
+//! BOOTP hook), busybox udhcpd, and the TFTP servers tftpd-hpa and atftpd.
 //!
 //! For each target: exit status 0; every scenario's outcome is what its file (and the
 //! profile) records for the target — `pass`, `deviation` (and a recorded deviation that
@@ -9,8 +10,10 @@
 //! `scenarios/snapshots/<target>/` (`bootcheck run --target T --update-snapshots`
 //! writes them; review them before committing).
 //!
-//! Needs root. Without it the tests say why and pass. A target whose daemon is not
-//! installed is skipped the same way, except under `CI=true`, where it fails.
+//! Needs root, or a kernel that lets a normal user make user namespaces (`bootcheck
+//! run` then enters one itself and runs the lab inside it). Without either the tests
+//! say why and pass. A target whose daemon is not installed is skipped the same way,
+//! except under `CI=true`, where it fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
@@ -21,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use bootcheck_lab::run::file_stem;
 use bootcheck_lab::{privilege, Privilege, Target};
-use bootcheck_scenario::model::DeviationOutcome;
+use bootcheck_scenario::model::{DeviationOutcome, ScenarioTopology};
 use bootcheck_scenario::{discover, load_scenario, load_site};
 
 /// A whole target run may take this long before it is stopped (SIGTERM: the binary
@@ -39,8 +42,9 @@ fn in_ci() -> bool {
 /// Why `target` cannot run here, if it cannot. Panics in CI when its daemon is missing.
 fn skip_reason(target: &Target) -> Option<String> {
     let privilege = match privilege() {
-        Privilege::Root => None,
-        Privilege::UserNamespaces => Some("not root, and the lab does not use unprivileged user namespaces (yet)"),
+        // As a normal user, `bootcheck run` enters a private user namespace and builds
+        // the lab there: the same suite runs.
+        Privilege::Root | Privilege::UserNamespaces => None,
         Privilege::None => Some("not root, and no user namespace can be made here"),
     };
     decide_skip(target, privilege, in_ci()).unwrap_or_else(|e| panic!("{e}"))
@@ -50,7 +54,7 @@ fn skip_reason(target: &Target) -> Option<String> {
 fn decide_skip(target: &Target, not_root: Option<&str>, ci: bool) -> Result<Option<String>, String> {
     if let Some(why) = not_root {
         return Ok(Some(format!(
-            "{why} (euid {}); the live lab needs root: run `cargo test -p bootcheck --test live_targets` as root",
+            "{why} (euid {}); the live lab needs root or unprivileged user namespaces: run `cargo test -p bootcheck --test live_targets` as root",
             nix::unistd::geteuid()
         )));
     }
@@ -69,10 +73,14 @@ fn decide_skip(target: &Target, not_root: Option<&str>, ci: bool) -> Result<Opti
 }
 
 /// What the suite records for `target` on one scenario: `pass`, `deviation` or `skip`.
+/// These runs have no `--relay`, so a relay-agent scenario (`topology: relay`) is a skip.
 fn recorded(file: &Path, site: &bootcheck_scenario::Site, target: &Target) -> (String, String) {
     let scn = load_scenario(file, site).unwrap_or_else(|e| panic!("{e}"));
     let expected = match scn.deviations.get(target.name()) {
+        _ if scn.topology == ScenarioTopology::Relay => "skip",
         Some(d) if d.outcome == DeviationOutcome::Skip => "skip",
+        // A protocol the profile's `serves` leaves out (a TFTP-only server).
+        _ if target.unserved(&scn).is_some() => "skip",
         Some(_) => "deviation",
         None if target.deviation(&scn.id).is_some() => "deviation",
         None => "pass",
@@ -274,6 +282,31 @@ fn bootpd() {
 #[test]
 fn dnsmasq() {
     live("dnsmasq");
+}
+
+#[test]
+fn isc_dhcpd() {
+    live("isc-dhcpd");
+}
+
+#[test]
+fn kea() {
+    live("kea");
+}
+
+#[test]
+fn udhcpd() {
+    live("udhcpd");
+}
+
+#[test]
+fn tftpd_hpa() {
+    live("tftpd-hpa");
+}
+
+#[test]
+fn atftpd() {
+    live("atftpd");
 }
 
 #[test]
