@@ -330,6 +330,7 @@ pub fn run_lab(
         let run = if let Some(why) = verdict::skip_reason(scn, &name)
             .or(server_skip)
             .or_else(|| topology_skip(scn, opts.relay.as_deref()))
+            .or_else(|| target.unserved(scn))
         {
             ScenarioRun { outcome: Outcome::Skipped { why }, ..base }
         } else if let Some(d) = &dead {

@@ -135,6 +135,37 @@ impl TryFrom<LogRepr> for LogSpec {
     }
 }
 
+/// A protocol a scenario step sends (`send:`), for a profile's `serves`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// BOOTREQUESTs (BOOTP, DHCP and BSDP messages).
+    Bootp,
+    /// TFTP reads.
+    Tftp,
+    /// RARP requests.
+    Rarp,
+}
+
+impl Protocol {
+    /// The protocol a step's `send` uses.
+    pub fn of(send: &bootcheck_scenario::model::Send) -> Protocol {
+        use bootcheck_scenario::model::Send;
+        match send {
+            Send::Bootp(_) => Protocol::Bootp,
+            Send::TftpRead(_) => Protocol::Tftp,
+            Send::Rarp(_) => Protocol::Rarp,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Bootp => "bootp",
+            Protocol::Tftp => "tftp",
+            Protocol::Rarp => "rarp",
+        }
+    }
+}
+
 /// A config file to write into the run dir before start.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -200,6 +231,12 @@ pub struct Profile {
     /// is reported as stale).
     #[serde(default)]
     pub rule_deviations: BTreeMap<String, String>,
+    /// The protocols the server speaks (`bootp`: BOOTP/DHCP/BSDP on ports 67/68,
+    /// `tftp`, `rarp`); default all. A scenario with a step sending another protocol
+    /// is skipped on this target, with the reason shown (a TFTP-only server gets no
+    /// BOOTREQUESTs).
+    #[serde(default)]
+    pub serves: Option<BTreeSet<Protocol>>,
     /// For a relay agent: the hops limit it is configured with (RFC 1542 §4.1.1:
     /// default 4, at most 16); requests above it must not be relayed.
     #[serde(default)]
@@ -388,6 +425,25 @@ impl Target {
     /// The accepted deviation for a scenario, if the profile lists one.
     pub fn deviation(&self, scenario: &str) -> Option<&str> {
         self.profile.deviations.get(scenario).map(String::as_str)
+    }
+
+    /// Why `scn` does not run on this target: a step sends a protocol the profile's
+    /// `serves` leaves out.
+    pub fn unserved(&self, scn: &bootcheck_scenario::Scenario) -> Option<String> {
+        let serves = self.profile.serves.as_ref()?;
+        let (i, p) = scn
+            .steps
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| s.send.as_ref().map(Protocol::of).filter(|p| !serves.contains(p)).map(|p| (i, p)))?;
+        let list: Vec<&str> = serves.iter().map(|p| p.name()).collect();
+        Some(format!(
+            "{} serves {} only (`serves:` in its profile); step {} sends {}",
+            self.name(),
+            list.join(", "),
+            i + 1,
+            p.name()
+        ))
     }
 
     /// The namespace role the target runs in.
@@ -928,6 +984,35 @@ mod tests {
                  12: 010200C0:0043 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 1 2 0 0\n";
         assert!(udp_table_has_port(t, 67));
         assert!(!udp_table_has_port(t, 69));
+    }
+
+    #[test]
+    fn a_target_skips_scenarios_of_protocols_it_does_not_serve() {
+        let profile = |serves: &str| {
+            Target::from_str(
+                Path::new("t.yaml"),
+                &format!("name: t\ncommand: [/bin/true]\nreadiness: {{ delay: 1ms }}\n{serves}"),
+            )
+        };
+        let scn = |sends: &[&str]| {
+            let steps: String = sends.iter().map(|s| format!("  - send: {s}\n    expect: {{ any: 1s }}\n")).collect();
+            from_yaml::<bootcheck_scenario::Scenario>(
+                Path::new("s.yaml"),
+                &format!("id: x/y\ntitle: t\nclient: ws1\nsteps:\n{steps}"),
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let bootp = "{ bootp: {} }";
+        let tftp = "{ tftp-read: { file: a } }";
+        let t = profile("serves: [tftp]").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.unserved(&scn(&[tftp])), None);
+        let why = t.unserved(&scn(&[tftp, bootp])).unwrap_or_default();
+        assert_eq!(why, "t serves tftp only (`serves:` in its profile); step 2 sends bootp");
+        // No `serves`: everything.
+        let all = profile("").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(all.unserved(&scn(&[bootp, tftp, "{ rarp: {} }"])), None);
+        let e = profile("serves: [tftp, smtp]").map(|_| ()).unwrap_err().to_string();
+        assert!(e.contains("serves") && e.contains("smtp"), "{e}");
     }
 
     #[test]
