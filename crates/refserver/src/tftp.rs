@@ -24,9 +24,12 @@
 //!   `windowsize` blocks is sent, then the server waits for an ACK (RFC 7440 §4): the
 //!   ACK of the window's last block opens the next window; the ACK of an earlier block
 //!   restarts the window after it; the ACK of the block already acknowledged (a
-//!   duplicate) is ignored: duplicate ACKs never cause duplicate DATA (the Sorcerer's
-//!   Apprentice fix, RFC 1123 §4.2.3.1). The final block (shorter than blksize, maybe
-//!   empty) once acknowledged ends the transfer.
+//!   duplicate) is ignored in lock step: duplicate ACKs never cause duplicate DATA (the
+//!   Sorcerer's Apprentice fix, RFC 1123 §4.2.3.1). With a window of more than one
+//!   block out, that ACK is the receiver's notice that the window's first block did not
+//!   arrive (RFC 7440 §4: it ACKs "the last data block correctly received"), and the
+//!   window is sent again from the block after it. The final block (shorter than
+//!   blksize, maybe empty) once acknowledged ends the transfer.
 //! * Retransmission is driven by time: no ACK within the timeout (negotiated, else
 //!   [`DEFAULT_TIMEOUT`]) → the OACK, or the window after the last ACK, is sent again
 //!   (RFC 7440 §4); after [`MAX_RETRIES`] retransmissions the transfer is given up
@@ -576,6 +579,27 @@ impl Server {
                     "RFC1350 §6",
                     format!("ACK {block} at TID {port}: not a block in flight: ignored"),
                 )
+            }
+            Some(n) if n == t.acked && t.window > 1 && t.sent_upto > t.acked && t.oack.is_none() => {
+                // RFC 7440 §4: "the DRCV SHOULD notify the DSND by sending an ACK
+                // corresponding to the last data block correctly received. The notified
+                // DSND SHOULD send a new data block window whose beginning MUST be set
+                // based on the ACK received out of sequence."
+                t.retries = 0;
+                self.note(
+                    now,
+                    k,
+                    "RFC7440 §4",
+                    format!(
+                        "ACK {block} again with blocks {}-{} out: the window is sent again from block {}",
+                        n + 1,
+                        t.sent_upto,
+                        n + 1
+                    ),
+                );
+                let frames = self.tftp_send_next(now, port, &mut t);
+                self.tftp.transfers.insert(port, t);
+                self.sent(k, frames)
             }
             Some(n) if n == t.acked => {
                 if self.faults.has(Fault::TftpSorcerersApprentice) {

@@ -236,6 +236,31 @@ fn window_restarts_after_an_inner_ack() {
     assert_eq!(blocks, vec![7, 8, 9, 10]);
 }
 
+/// RFC 7440 §4: with a window out, an ACK of the last block already acknowledged says
+/// the window's first block was lost: the window goes out again from it, at once. In
+/// lock step the same ACK is a duplicate and draws nothing (RFC 1123 §4.2.3.1).
+#[test]
+fn a_repeated_ack_with_a_window_out_resends_the_window() {
+    let mut s = server(&[]);
+    let r = request(&mut s, "pxelinux.0", "octet", &[("windowsize", "4")]);
+    let tid = r[0].src_port;
+    assert_eq!(s.handle_frame(T0, &from_ws1(CLIENT_PORT, tid, &ack(0))).len(), 4);
+    let w = s.handle_frame(T0, &from_ws1(CLIENT_PORT, tid, &ack(4)));
+    let blocks: Vec<u16> = w.iter().map(|f| data_of(&decode(f)).0).collect();
+    assert_eq!(blocks, vec![5, 6, 7, 8]);
+    // Block 5 lost: the receiver acknowledges block 4, the last it got in order.
+    let w = s.handle_frame(T0, &from_ws1(CLIENT_PORT, tid, &ack(4)));
+    let blocks: Vec<u16> = w.iter().map(|f| data_of(&decode(f)).0).collect();
+    assert_eq!(blocks, vec![5, 6, 7, 8]);
+    assert!(
+        log_text(&mut s).contains("RFC7440 §4: ACK 4 again with blocks 5-8 out: the window is sent again from block 5")
+    );
+    // Once the window is acknowledged, a repeat of that ACK has nothing out to resend
+    // beyond the new window, which it restarts again the same way.
+    let w = s.handle_frame(T0, &from_ws1(CLIENT_PORT, tid, &ack(8)));
+    assert_eq!(w.len(), 4);
+}
+
 #[test]
 fn retransmission_is_time_driven() {
     let mut s = server(&[]);
