@@ -84,12 +84,17 @@ pub fn rfc(args: &RfcArgs) -> u8 {
     }
     let specs: Vec<_> = clauses::specs()
         .iter()
-        .filter(|s| args.spec.as_deref().is_none_or(|w| w.trim_start_matches("rfc") == s.rfc.to_string()))
+        .filter(|s| {
+            args.spec.as_deref().is_none_or(|w| {
+                w.eq_ignore_ascii_case(&s.prefix) || (s.rfc != 0 && w.trim_start_matches("rfc") == s.rfc.to_string())
+            })
+        })
         .collect();
     if specs.is_empty() {
         eprintln!(
-            "error: no specification `{}`; known: rfc951, rfc1542, rfc1534, rfc2132",
-            args.spec.as_deref().unwrap_or("")
+            "error: no specification `{}`; known: {}",
+            args.spec.as_deref().unwrap_or(""),
+            clauses::specs().iter().map(|s| s.prefix.as_str()).collect::<Vec<_>>().join(", ")
         );
         return EXIT_INPUT;
     }
@@ -122,7 +127,7 @@ pub fn rfc(args: &RfcArgs) -> u8 {
                 "should": { "covered": should_cov, "total": should_all, "percent": pct(should_cov, should_all) },
             },
             "specs": rows_by_spec.iter().map(|(s, rows)| json!({
-                "rfc": s.rfc, "title": s.title,
+                "rfc": (s.rfc != 0).then_some(s.rfc), "spec": s.prefix, "title": s.title,
                 "clauses": rows.iter().map(|r| json!({
                     "id": r.clause.id, "section": r.clause.section, "level": r.clause.level.as_str(),
                     "role": r.clause.role, "in_scope": r.clause.in_scope, "text": r.clause.text,
@@ -133,7 +138,7 @@ pub fn rfc(args: &RfcArgs) -> u8 {
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
         for (s, rows) in &rows_by_spec {
-            println!("RFC {} — {}", s.rfc, s.title);
+            println!("{} — {}", s.name(), s.title);
             for r in rows {
                 let c = r.clause;
                 if args.uncovered

@@ -236,6 +236,10 @@ impl Server {
         }
 
         if req.has_53 {
+            // Apple BSDP rides on DHCPINFORM (BSDP §1); what is not BSDP is DHCP.
+            if let Some(frames) = self.handle_bsdp(rx, &req) {
+                return frames;
+            }
             return self.handle_dhcp(rx, &req);
         }
 

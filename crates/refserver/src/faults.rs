@@ -70,6 +70,10 @@ pub enum Fault {
     TftpNetasciiRaw,
     /// TFTP: the block number rolls over from 65535 to 1 instead of 0.
     TftpRolloverToOne,
+    /// BSDP: the reply port sub-option is ignored; replies go to port 68 (BSDP §6.4).
+    BsdpIgnoreReplyPort,
+    /// BSDP: an `INFORM[SELECT]` naming another server is answered (BSDP §6.1).
+    BsdpAnswerForeignSelect,
 }
 
 /// A fault name that is not one of [`Fault::ALL_NAMES`], or a bad parameter.
@@ -104,6 +108,8 @@ impl Fault {
         "tftp-no-retransmit",
         "tftp-netascii-raw",
         "tftp-rollover-to-1",
+        "bsdp-ignore-reply-port",
+        "bsdp-answer-foreign-select",
     ];
 
     /// One value of every fault, in [`Fault::ALL_NAMES`] order (parameters: every 2nd
@@ -134,6 +140,8 @@ impl Fault {
             Fault::TftpNoRetransmit,
             Fault::TftpNetasciiRaw,
             Fault::TftpRolloverToOne,
+            Fault::BsdpIgnoreReplyPort,
+            Fault::BsdpAnswerForeignSelect,
         ]
     }
 
@@ -164,6 +172,8 @@ impl Fault {
             Fault::TftpNoRetransmit => "tftp-no-retransmit",
             Fault::TftpNetasciiRaw => "tftp-netascii-raw",
             Fault::TftpRolloverToOne => "tftp-rollover-to-1",
+            Fault::BsdpIgnoreReplyPort => "bsdp-ignore-reply-port",
+            Fault::BsdpAnswerForeignSelect => "bsdp-answer-foreign-select",
         }
     }
 
@@ -194,6 +204,8 @@ impl Fault {
             Fault::TftpNoRetransmit => "no DATA/OACK retransmission on timeout (RFC 1350 §2)",
             Fault::TftpNetasciiRaw => "netascii sent without CR LF / CR NUL conversion (RFC 1350 §5)",
             Fault::TftpRolloverToOne => "block number rolls over from 65535 to 1, not 0",
+            Fault::BsdpIgnoreReplyPort => "BSDP reply port ignored: replies go to port 68 (BSDP §6.4)",
+            Fault::BsdpAnswerForeignSelect => "BSDP INFORM[SELECT] naming another server answered (BSDP §6.1)",
         }
     }
 }

@@ -10,6 +10,9 @@
 //!   RFC 1497 vendor options when the client shows the RFC 1048 magic cookie;
 //! * DHCP for known clients (RFC 1534 §2, RFC 2131 §4.3): DISCOVER→OFFER,
 //!   REQUEST→ACK/NAK, INFORM→ACK, the fixed address on an infinite lease;
+//! * Apple BSDP (NetBoot) for DHCPINFORMs with a BSDP vendor class, from the site's
+//!   NetBoot images: `INFORM[LIST]` → `ACK[LIST]`, `INFORM[SELECT]` → `ACK[SELECT]` or
+//!   `ACK[FAILED]`, the reply port honoured, Apple bootpd's silent drops;
 //! * ARP for its own address (RFC 826) and RARP for known clients (RFC 903);
 //! * TFTP (RFC 1350, 2347, 2348, 2349, 7440), read-only, serving the site's files.
 //!
@@ -37,6 +40,7 @@
 
 mod arp;
 mod bootp;
+mod bsdp;
 mod deliver;
 mod dhcp;
 mod faults;
@@ -98,6 +102,8 @@ pub struct Server {
     bootrequests: u64,
     /// RFC 1534 automatic bindings: Ethernet address → address, forever.
     dynamic: BTreeMap<[u8; 6], Ipv4Addr>,
+    /// BSDP bindings (BSDP §6.1 step 6): Ethernet address → selected boot image ID.
+    bsdp_bindings: BTreeMap<[u8; 6], u32>,
     tftp: tftp::Tftp,
 }
 
@@ -130,6 +136,7 @@ impl Server {
             log: VecDeque::new(),
             bootrequests: 0,
             dynamic: BTreeMap::new(),
+            bsdp_bindings: BTreeMap::new(),
             tftp: tftp::Tftp::default(),
         }
     }
@@ -167,6 +174,11 @@ impl Server {
     /// The RFC 1534 automatic bindings made so far (Ethernet address → address).
     pub fn dynamic_bindings(&self) -> &BTreeMap<[u8; 6], Ipv4Addr> {
         &self.dynamic
+    }
+
+    /// The BSDP image bindings made so far (Ethernet address → boot image ID).
+    pub fn bsdp_bindings(&self) -> &BTreeMap<[u8; 6], u32> {
+        &self.bsdp_bindings
     }
 
     /// Feed one Ethernet II frame received on the server's interface at `now` (time

@@ -84,6 +84,13 @@ pub enum DropReason {
     NoReplyNeeded,
     /// Dropped by the `drop-every-nth` fault.
     FaultDrop,
+    /// A BSDP request Apple bootpd drops silently (BSDP §6.5): malformed option 43,
+    /// unknown version or message type, ciaddr 0, reply port ≥ 1024, no server id.
+    BadBsdp,
+    /// A BSDP `INFORM[SELECT]` naming another server (BSDP §6.1).
+    BsdpOtherServer,
+    /// A BSDP `INFORM[LIST]` for which no image applies (BSDP §6.5).
+    BsdpNoImage,
     /// An ARP/RARP packet that is malformed, not Ethernet/IPv4, or not for us.
     ArpIgnored,
     /// A RARP request for an unknown hardware address (RFC 903 §III).
@@ -121,6 +128,9 @@ impl DropReason {
             DropReason::OtherServer => "other-server",
             DropReason::NoReplyNeeded => "no-reply-needed",
             DropReason::FaultDrop => "fault-drop",
+            DropReason::BadBsdp => "bad-bsdp",
+            DropReason::BsdpOtherServer => "bsdp-other-server",
+            DropReason::BsdpNoImage => "bsdp-no-image",
             DropReason::ArpIgnored => "arp-ignored",
             DropReason::RarpUnknown => "rarp-unknown",
             DropReason::TftpIgnored => "tftp-ignored",

@@ -264,6 +264,30 @@ fn demonstrate(fault: Fault) {
             assert_eq!(run(vec![]), [65_535, 0, 1, 2]);
             assert_eq!(run(vec![fault]), [65_535, 1, 2, 3]);
         }
+        Fault::BsdpIgnoreReplyPort => {
+            let inform = |sub: &[u8]| {
+                Bootp::new(0xb5d9, WS1_MAC).ciaddr(WS1_IP).dhcp(8).opt(60, b"AAPLBSDPC/i386/M1,1").opt(43, sub).frame()
+            };
+            let with_port = inform(&[1, 1, 1, 2, 2, 1, 1, 5, 2, 3, 0xe1]);
+            changes(fault, &with_port, &["destination"]);
+            let (good, bad) = both(fault, &with_port);
+            assert_eq!((good.dst_port, bad.dst_port), (993, 68));
+            changes(fault, &inform(&[1, 1, 1, 2, 2, 1, 1]), &[]);
+        }
+        Fault::BsdpAnswerForeignSelect => {
+            let select = |server: [u8; 4]| {
+                let mut sub = vec![1, 1, 2, 2, 2, 1, 1, 3, 4];
+                sub.extend(server);
+                sub.extend([8, 4, 1, 0, 0x10, 1]);
+                Bootp::new(0xb5d9, WS1_MAC).ciaddr(WS1_IP).dhcp(8).opt(60, b"AAPLBSDPC/i386/M1,1").opt(43, &sub).frame()
+            };
+            let foreign = select([192, 0, 2, 9]);
+            assert!(server(&[]).handle_frame(T0, &foreign).is_empty());
+            let out = ask(&mut Server::new(site(), vec![fault]), &foreign);
+            // Otherwise the very reply a SELECT naming this server gets.
+            let good = ask(&mut server(&[]), &select(SERVER_IP.octets()));
+            assert!(differences(&good, &out).is_empty());
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! `bootcheck-rules`: what the RFCs demand of **every** BOOTP reply (and every relayed
-//! message) the harness sees, in every mode — live lab, in-process, offline capture.
+//! message) the harness sees, in every mode — live lab, in-process, offline capture;
+//! and what Apple's BSDP (not an RFC: rule ids `bsdp/…`) demands of a BSDP reply.
 //!
 //! A scenario's expectations say what one test wants; a [`Rule`] says what a clause of
 //! RFC 951, 1542, 1534 or 2132 requires of any reply at all. Each rule has a stable id
@@ -19,6 +20,7 @@
 //! Modules are named after the specification whose clauses they enforce.
 #![forbid(unsafe_code)]
 
+pub mod bsdp;
 pub mod clauses;
 pub mod rfc1534;
 pub mod rfc1542;
@@ -176,7 +178,15 @@ impl Rule {
 /// Every rule, in catalogue order (by specification, then as written).
 pub fn catalogue() -> &'static [&'static Rule] {
     static ALL: OnceLock<Vec<&'static Rule>> = OnceLock::new();
-    ALL.get_or_init(|| rfc951::RULES.iter().chain(rfc1542::RULES).chain(rfc1534::RULES).chain(rfc2132::RULES).collect())
+    ALL.get_or_init(|| {
+        rfc951::RULES
+            .iter()
+            .chain(rfc1542::RULES)
+            .chain(rfc1534::RULES)
+            .chain(rfc2132::RULES)
+            .chain(bsdp::RULES)
+            .collect()
+    })
 }
 
 /// The rule with this id.
@@ -259,6 +269,7 @@ mod tests {
             crate::rfc1542::tests::relay_rule_fails_on_a_crafted_exchange(),
             crate::rfc1534::tests::fails_on_a_crafted_reply(),
             crate::rfc2132::tests::fails_on_a_crafted_reply(),
+            crate::bsdp::tests::fails_on_a_crafted_reply(),
             crate::rfc951::tests::fails_on_a_crafted_trace(),
             crate::rfc1542::tests::fails_on_a_crafted_trace(),
         ]
@@ -278,7 +289,13 @@ mod tests {
         let mut seen = BTreeSet::new();
         for r in crate::catalogue() {
             assert!(seen.insert(r.id), "duplicate rule id {}", r.id);
-            assert!(r.id.split('/').count() >= 2 && r.id.starts_with("rfc"), "{}", r.id);
+            assert!(r.id.split('/').count() >= 2 && (r.id.starts_with("rfc") || r.id.starts_with("bsdp/")), "{}", r.id);
+            assert!(
+                crate::clauses::specs().iter().any(|s| s.prefix == r.spec()),
+                "{}: no clause file {}",
+                r.id,
+                r.spec()
+            );
         }
     }
 }

@@ -303,7 +303,8 @@ fn client_port(p: &Pair<'_>) -> Verdict {
     let (Some(to_relay), Some((_, port))) = (sent_to_relay(p), p.reply.ports()) else {
         return Verdict::NotApplicable;
     };
-    if to_relay {
+    // A BSDP client may name its own reply port (BSDP §4); `bsdp/4/reply-port` judges it.
+    if to_relay || crate::bsdp::requested_reply_port(p.request).is_some() {
         return Verdict::NotApplicable;
     }
     if port == CLIENT_PORT {

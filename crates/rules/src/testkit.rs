@@ -96,6 +96,8 @@ pub struct Case {
     pub bad_checksum: bool,
     pub bad_udp_len: bool,
     pub ctx: Context,
+    /// Start from a BSDP INFORM and its correct ACK instead of the BOOTP pair.
+    pub bsdp: Option<crate::bsdp::testdata::Base>,
 }
 
 impl std::fmt::Debug for Case {
@@ -113,6 +115,18 @@ impl Case {
     }
     pub fn both(q: fn(&mut Vec<u8>), r: fn(&mut Vec<u8>)) -> Case {
         Case { req: Some(q), rep: Some(r), ..Case::default() }
+    }
+    /// A BSDP INFORM[LIST] or INFORM[SELECT] and its correct ACK (`bsdp::testdata`).
+    pub fn bsdp(base: crate::bsdp::testdata::Base) -> Case {
+        Case { bsdp: Some(base), ..Case::default() }
+    }
+    pub fn then_request(mut self, f: fn(&mut Vec<u8>)) -> Case {
+        self.req = Some(f);
+        self
+    }
+    pub fn then_reply(mut self, f: fn(&mut Vec<u8>)) -> Case {
+        self.rep = Some(f);
+        self
     }
     pub fn with_reply_src_port(mut self, p: u16) -> Case {
         self.src_port = Some(p);
@@ -137,15 +151,16 @@ impl Case {
 
     /// The request payload, the reply frame's payload, and both frames.
     pub fn frames(&self) -> (Vec<u8>, Vec<u8>) {
-        let mut q = request();
+        let mut q = self.bsdp.map_or_else(request, crate::bsdp::testdata::request);
         if let Some(f) = self.req {
             f(&mut q);
         }
-        let mut r = reply_to(&q);
+        let mut r = if self.bsdp.is_some() { crate::bsdp::testdata::reply_to(&q) } else { reply_to(&q) };
         if let Some(f) = self.rep {
             f(&mut r);
         }
-        let (mac, dst, port) = delivery(&q, &r);
+        let (mac, dst, port) =
+            if self.bsdp.is_some() { crate::bsdp::testdata::delivery(&q, &r) } else { delivery(&q, &r) };
         let mut ep = UdpEndpoints {
             src_mac: SERVER_MAC,
             dst_mac: mac,
@@ -228,6 +243,7 @@ impl Case {
                 | ("rfc2132/3/end-option", "rfc951/3/reply-size")
                 | ("rfc1542/5.4/to-relay", "rfc1542/5.4/relay-port")
                 | ("rfc1542/5.4/relay-port", "rfc1542/5.4/to-relay")
+                | ("bsdp/6.4/to-ciaddr", "rfc1542/5.4/to-ciaddr")
         )
     }
 

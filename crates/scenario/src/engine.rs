@@ -32,8 +32,8 @@ use serde_json::{json, Value as Json};
 
 use crate::matcher::{Matcher, Val};
 use crate::model::{
-    BootpSend, ClientRef, Delivery, DeliveryName, Expect, Octets, RarpSend, ReplyExpect, Role, Scenario, Send, Step,
-    TftpRead, TransferExpect, VendName, VendSpec,
+    BootpSend, BsdpExpect, BsdpRequest, ClientRef, Delivery, DeliveryName, Expect, Octets, RarpSend, ReplyExpect, Role,
+    Scenario, Send, Step, TftpRead, TransferExpect, VendName, VendSpec,
 };
 use crate::site::{sha256_hex, Mac, Site};
 use crate::template::{json_text, Scope, Template};
@@ -173,6 +173,25 @@ pub fn base_scope(site: &Site, client: Option<&ClientRef>) -> Result<Json, Strin
         if let Some(Json::Object(relay)) = o.get_mut("relay") {
             relay.insert("netmask".into(), json!(site.relay.subnet.netmask().to_string()));
         }
+        // NetBoot: each image's 32-bit `id` (`0x01001001`) and `bootfile-path` (the
+        // booter's full path), the image list as a BSDP
+        // reply must carry it (`list`, the `images` matcher's form) and `default-id`.
+        if let Some(Json::Object(nb)) = o.get_mut("netboot") {
+            if let Some(Json::Object(images)) = nb.get_mut("images") {
+                for (k, v) in images.iter_mut() {
+                    if let (Json::Object(io), Some(img)) = (v, site.netboot.images.get(k)) {
+                        io.insert("id".into(), json!(format!("{:#010x}", img.id())));
+                        io.insert("bootfile-path".into(), json!(site.full_path(&img.bootfile)));
+                    }
+                }
+            }
+            let list: Vec<String> =
+                site.netboot.images.values().map(|i| format!("{:#010x} {}", i.id(), i.name)).collect();
+            nb.insert("list".into(), json!(list));
+            if let Some((_, d)) = site.netboot.default_image() {
+                nb.insert("default-id".into(), json!(format!("{:#010x}", d.id())));
+            }
+        }
         if let Some(Json::Object(files)) = o.get_mut("files") {
             for (name, f) in files.iter_mut() {
                 if let (Json::Object(fo), Some(data)) = (f, site.file_content(name)) {
@@ -190,7 +209,10 @@ pub fn base_scope(site: &Site, client: Option<&ClientRef>) -> Result<Json, Strin
                 "bootfile": c.bootfile, "bootfile-path": site.full_path(&c.bootfile),
             })
         }
-        Some(ClientRef::Unknown(u)) => json!({ "mac": u.mac.to_string() }),
+        Some(ClientRef::Unknown(u)) => match u.ip {
+            Some(ip) => json!({ "mac": u.mac.to_string(), "ip": ip.to_string() }),
+            None => json!({ "mac": u.mac.to_string() }),
+        },
         None => json!({}),
     };
     Ok(json!({ "site": s, "client": client }))
@@ -381,6 +403,7 @@ impl Execution {
     fn step_name(&self, i: usize, step: &Step) -> String {
         step.name.clone().unwrap_or_else(|| match &step.send {
             Some(Send::Bootp(b)) => match (&b.dhcp, b.role) {
+                _ if b.bsdp.is_some() => bsdp_step_name(b),
                 (Some(t), _) => format!("DHCP {t}"),
                 (None, Role::Relay) => "relayed BOOTREQUEST".into(),
                 (None, Role::Client) => "BOOTREQUEST".into(),
@@ -594,7 +617,16 @@ impl Execution {
         let ip_or = |t: &Option<Template>, d: Ipv4Addr, what: &str| -> Result<Ipv4Addr, String> {
             t.as_ref().map_or(Ok(d), |t| self.render_ip(t, what))
         };
-        let ciaddr = ip_or(&b.ciaddr, Ipv4Addr::UNSPECIFIED, "ciaddr")?;
+        // A BSDP client has its address (BSDP §6.1 step 2): ciaddr defaults to it.
+        let ciaddr_default = match (&b.bsdp, self.scope.lookup("client.ip")) {
+            (Some(_), Some(v)) => json_text(&v).parse().unwrap_or(Ipv4Addr::UNSPECIFIED),
+            _ => Ipv4Addr::UNSPECIFIED,
+        };
+        let ciaddr = ip_or(&b.ciaddr, ciaddr_default, "ciaddr")?;
+        let bsdp_opts = match &b.bsdp {
+            Some(q) => self.bsdp_options(q, b)?,
+            None => Vec::new(),
+        };
         let giaddr = ip_or(&b.giaddr, if relay { site.relay.ip } else { Ipv4Addr::UNSPECIFIED }, "giaddr")?;
         let mut msg = Vec::with_capacity(548);
         msg.push(b.op.unwrap_or(1));
@@ -613,15 +645,22 @@ impl Execution {
         msg.extend(&file);
         // vend
         let vend = b.vend.clone().unwrap_or(VendSpec::Named(VendName::Rfc1048));
-        let has_options = !b.options.0.is_empty() || b.dhcp.is_some() || b.raw_options.is_some();
+        let has_options = !b.options.0.is_empty() || b.dhcp.is_some() || b.raw_options.is_some() || b.bsdp.is_some();
+        let dhcp = b.dhcp.clone().or_else(|| b.bsdp.as_ref().map(|_| "inform".to_string()));
         let write_options = |msg: &mut Vec<u8>| -> Result<(), String> {
-            if let Some(t) = &b.dhcp {
+            if let Some(t) = &dhcp {
                 msg.extend([wopt::code::MESSAGE_TYPE, 1, crate::options::message_type_code(t)?]);
             }
             for (code, v) in &b.options.0 {
                 let data = crate::options::encode(*code, v, &self.scope)
                     .map_err(|e| format!("option {} ({}): {e}", code, wopt::name(*code)))?;
                 wopt::emit_option(msg, *code, &data);
+            }
+            for (code, data) in &bsdp_opts {
+                // Option 43 may need several instances (RFC 3396); the others fit one.
+                for chunk in data.chunks(255) {
+                    wopt::emit_option(msg, *code, chunk);
+                }
             }
             if let Some(r) = &b.raw_options {
                 msg.extend(self.octets(r)?);
@@ -704,6 +743,105 @@ impl Execution {
         );
         let prefix = chaddr_used.get(..chaddr_used.len().min(6)).unwrap_or(&[]).to_vec();
         Ok((f, xid, prefix, msg))
+    }
+
+    /// The options a BSDP request adds (BSDP §6.1 steps 2 and 5): parameter request
+    /// list, option 57 with a maximum message size, option 60, option 43; each unless
+    /// the step's `options` has it.
+    fn bsdp_options(&self, q: &BsdpRequest, b: &BootpSend) -> Result<Vec<(u8, Vec<u8>)>, String> {
+        use bootcheck_wire::bsdp::{self as wb, code as sc};
+        let given = |c: u8| b.options.0.iter().any(|(code, _)| *code == c);
+        let none = |t: &Template| -> Result<Option<String>, String> {
+            let v = t.render(&self.scope)?;
+            Ok((v.trim() != "none").then_some(v))
+        };
+        let select = q.message.value() == Some(2);
+        let mut sub: Vec<u8> = Vec::new();
+        let mut put = |code: u8, v: &[u8]| {
+            sub.push(code);
+            sub.push(v.len() as u8);
+            sub.extend_from_slice(v);
+        };
+        if let Some(t) = q.message.value() {
+            put(sc::MESSAGE_TYPE, &[t]);
+        }
+        if let Some(v) = q.version.map_or(Some(0x0101), |v| v.0) {
+            put(sc::VERSION, &v.to_be_bytes());
+        }
+        let server = match &q.server_id {
+            Some(t) => none(t)?,
+            None if select => Some(self.env.site.server.ip.to_string()),
+            None => None,
+        };
+        if let Some(ip) = server {
+            let ip: Ipv4Addr =
+                ip.trim().parse().map_err(|_| format!("bsdp.server-id: `{ip}` is not an IPv4 address"))?;
+            put(sc::SERVER_IDENTIFIER, &ip.octets());
+        }
+        let image = match &q.image {
+            Some(t) => none(t)?,
+            None if select => self.env.site.netboot.default_image().map(|(_, i)| format!("{:#010x}", i.id())),
+            None => None,
+        };
+        if let Some(name) = image {
+            let name = name.trim();
+            let id = match self.env.site.netboot.images.get(name) {
+                Some(img) => img.id(),
+                None => crate::matcher::parse_u64(name).and_then(|v| u32::try_from(v).ok()).ok_or_else(|| {
+                    format!("bsdp.image: `{name}` is neither a netboot.images key nor a 32-bit boot image ID")
+                })?,
+            };
+            put(sc::SELECTED_BOOT_IMAGE_ID, &id.to_be_bytes());
+        }
+        if let Some(p) = q.reply_port {
+            put(sc::REPLY_PORT, &p.to_be_bytes());
+        }
+        if q.netboot_1_0 {
+            put(sc::NETBOOT_1_0_FIRMWARE, &[]);
+        }
+        if !q.filter.is_empty() {
+            if q.filter.len() > 127 {
+                return Err("bsdp.filter: at most 127 attribute values fit one sub-option".into());
+            }
+            let v: Vec<u8> = q.filter.iter().flat_map(|a| a.to_be_bytes()).collect();
+            put(sc::ATTRIBUTES_FILTER_LIST, &v);
+        }
+        if let Some(m) = q.max_size {
+            put(sc::MAX_MESSAGE_SIZE, &m.to_be_bytes());
+        }
+        if let Some(r) = &q.raw {
+            sub.extend(self.octets(r)?);
+        }
+        let mut out = Vec::new();
+        if !given(wopt::code::PARAMETER_REQUEST_LIST) {
+            out.push((wopt::code::PARAMETER_REQUEST_LIST, vec![1, 3, 17, 43, 60]));
+        }
+        if q.max_size.is_some() && !given(wopt::code::MAX_MESSAGE_SIZE) {
+            out.push((wopt::code::MAX_MESSAGE_SIZE, 1500u16.to_be_bytes().to_vec()));
+        }
+        if !given(wb::OPTION_VENDOR_CLASS) {
+            let vc = match &q.vendor_class {
+                Some(Octets::Text(t)) if t.as_str() == "none" => None,
+                Some(o) => Some(self.octets(o)?),
+                None => Some(
+                    wb::VendorClass::Client {
+                        arch: q.arch.as_deref().unwrap_or("i386").as_bytes(),
+                        system_id: q.system_id.as_deref().unwrap_or("MacBookPro11,1").as_bytes(),
+                    }
+                    .to_vec(),
+                ),
+            };
+            if let Some(v) = vc {
+                if v.is_empty() || v.len() > 255 {
+                    return Err(format!("bsdp.vendor-class: {} octets; option 60 holds 1 to 255", v.len()));
+                }
+                out.push((wb::OPTION_VENDOR_CLASS, v));
+            }
+        }
+        if !given(wb::OPTION_VENDOR_SPECIFIC) && !sub.is_empty() {
+            out.push((wb::OPTION_VENDOR_SPECIFIC, sub));
+        }
+        Ok(out)
     }
 
     fn build_rarp(&self, r: &RarpSend) -> Result<(Vec<u8>, [u8; 6]), String> {
@@ -863,6 +1001,9 @@ impl Execution {
                     out.push(Mismatch { field: format!("reply.cmu.{name}"), expected: e, actual: actual.to_string() });
                 }
             }
+        }
+        if let Some(b) = &exp.bsdp {
+            check_bsdp(b, &p, s, out);
         }
         if let Some(d) = &exp.delivered_to {
             self.check_delivery(d, &f, &p, out);
@@ -1197,6 +1338,129 @@ fn value_val(v: &wopt::Value<'_>) -> Val {
     }
 }
 
+/// `BSDP INFORM[LIST]` for a step that sends BSDP.
+fn bsdp_step_name(b: &BootpSend) -> String {
+    let Some(q) = &b.bsdp else { return "BOOTREQUEST".into() };
+    let t = match q.message.value() {
+        Some(1) => "LIST".to_string(),
+        Some(2) => "SELECT".to_string(),
+        Some(3) => "FAILED".to_string(),
+        Some(n) => n.to_string(),
+        None => "-".to_string(),
+    };
+    let dhcp = b.dhcp.as_deref().unwrap_or("inform").to_ascii_uppercase();
+    format!("BSDP {}[{t}]", dhcp.strip_prefix("DHCP").unwrap_or(&dhcp))
+}
+
+/// The fields of [`BsdpExpect`], for `$reply.bsdp.*`.
+const BSDP_FIELDS: &[&str] = &[
+    "message",
+    "server-id",
+    "server-priority",
+    "default-image",
+    "selected-image",
+    "images",
+    "machine-name",
+    "sub-options",
+    "well-formed",
+];
+
+/// The DHCP message type's short name (`ack` for 5), lower case.
+fn dhcp_short(t: u8) -> &'static str {
+    match t {
+        1 => "discover",
+        2 => "offer",
+        3 => "request",
+        4 => "decline",
+        5 => "ack",
+        6 => "nak",
+        7 => "release",
+        8 => "inform",
+        _ => "dhcp",
+    }
+}
+
+/// A BSDP field of a reply as a matcher value (option 43 joined over its instances,
+/// RFC 3396): see [`BsdpExpect`].
+pub fn bsdp_field(p: &BootpPacket<&[u8]>, name: &str) -> Val {
+    use bootcheck_wire::bsdp::{self as wb, MessageType as M};
+    if p.check_len().is_err() {
+        return Val::Absent;
+    }
+    if name == "server-id" {
+        return option_val(p, wopt::code::SERVER_ID);
+    }
+    let Some(data) = p.aggregate(wb::OPTION_VENDOR_SPECIFIC) else {
+        return if name == "well-formed" { Val::Bool(false) } else { Val::Absent };
+    };
+    let strict = wb::Repr::parse(&data).is_ok();
+    let (r, _) = wb::Repr::parse_lenient(&data);
+    match name {
+        "well-formed" => Val::Bool(strict),
+        "message" => match r.message_type() {
+            None => Val::Absent,
+            Some(t) => {
+                let dhcp = p.message_type().map_or("bootp", |m| dhcp_short(m.to_u8()));
+                let name: &'static str = match (dhcp, t) {
+                    ("ack", M::List) => "ack-list",
+                    ("ack", M::Select) => "ack-select",
+                    ("ack", M::Failed) => "ack-failed",
+                    ("offer", M::List) => "offer-list",
+                    ("offer", M::Select) => "offer-select",
+                    ("offer", M::Failed) => "offer-failed",
+                    (_, M::List) => "list",
+                    (_, M::Select) => "select",
+                    (_, M::Failed) => "failed",
+                    (_, M::Unknown(_)) => "unknown",
+                };
+                Val::Named(u64::from(u8::from(t)), name)
+            }
+        },
+        "server-priority" => r.priority().map_or(Val::Absent, |v| Val::Int(u64::from(v))),
+        "default-image" => r.default_image().map_or(Val::Absent, |v| Val::Int(u64::from(v.0))),
+        "selected-image" => r.selected_image().map_or(Val::Absent, |v| Val::Int(u64::from(v.0))),
+        "images" => {
+            if r.image_lists().next().is_none() {
+                return Val::Absent;
+            }
+            Val::List(
+                r.image_lists()
+                    .flat_map(|l| l.iter().collect::<Vec<_>>())
+                    .map(|e| match e {
+                        Ok(img) => Val::Bytes(format!("{} {}", img.id, String::from_utf8_lossy(img.name)).into_bytes()),
+                        Err(_) => Val::Bytes(b"<truncated entry>".to_vec()),
+                    })
+                    .collect(),
+            )
+        }
+        "machine-name" => r.machine_name().map_or(Val::Absent, |v| Val::Bytes(v.to_vec())),
+        "sub-options" => Val::List(r.iter().map(|o| Val::Int(u64::from(o.code()))).collect()),
+        _ => Val::Absent,
+    }
+}
+
+fn check_bsdp(exp: &BsdpExpect, p: &BootpPacket<&[u8]>, s: &Json, out: &mut Vec<Mismatch>) {
+    let checks: [(&str, &Option<Matcher>); 9] = [
+        ("message", &exp.message),
+        ("server-id", &exp.server_id),
+        ("server-priority", &exp.server_priority),
+        ("default-image", &exp.default_image),
+        ("selected-image", &exp.selected_image),
+        ("images", &exp.images),
+        ("machine-name", &exp.machine_name),
+        ("sub-options", &exp.sub_options),
+        ("well-formed", &exp.well_formed),
+    ];
+    for (name, m) in checks {
+        if let Some(m) = m {
+            let actual = bsdp_field(p, name);
+            if let Err(e) = m.check(&actual, None, s) {
+                out.push(Mismatch { field: format!("reply.bsdp.{name}"), expected: e, actual: actual.to_string() });
+            }
+        }
+    }
+}
+
 /// The reply's fields for `$reply.*`.
 fn reply_json(p: &BootpPacket<&[u8]>, f: &Frame<'_>) -> Json {
     let mut o = serde_json::Map::new();
@@ -1221,6 +1485,22 @@ fn reply_json(p: &BootpPacket<&[u8]>, f: &Frame<'_>) -> Json {
         }
     }
     o.insert("options".into(), Json::Object(opts));
+    if p.aggregate(bootcheck_wire::bsdp::OPTION_VENDOR_SPECIFIC).is_some() {
+        let mut b = serde_json::Map::new();
+        for name in BSDP_FIELDS {
+            let v = bsdp_field(p, name);
+            if v != Val::Absent {
+                let text = match v {
+                    Val::Bytes(x) => String::from_utf8_lossy(&x).into_owned(),
+                    Val::Named(_, n) => n.to_string(),
+                    Val::Int(n) if name.ends_with("-image") => format!("{n:#010x}"),
+                    other => other.to_string(),
+                };
+                b.insert((*name).into(), json!(text));
+            }
+        }
+        o.insert("bsdp".into(), Json::Object(b));
+    }
     if let Some(m) = f.src_mac() {
         o.insert("src-mac".into(), json!(Mac(m).to_string()));
     }
@@ -1697,6 +1977,105 @@ steps:
     fn the_scope_has_the_relay_netmask() {
         let s = base_scope(&site(), None).unwrap();
         assert_eq!(s.lookup("site.relay.netmask").map(|v| json_text(&v)), Some("255.255.255.0".to_string()));
+    }
+
+    /// The options of the request a one-step scenario sends.
+    fn sent_options(yaml: &str) -> Vec<(u8, Vec<u8>)> {
+        let scn: Scenario = serde_yaml::from_str(yaml).unwrap();
+        let env = Env { site: site(), seed: 1, harness_mac: Mac([2, 0, 0, 0, 0x77, 1]), gateway_mac: None };
+        let mut exec = Execution::new(scn, env).unwrap();
+        let f = exec.poll_transmit(Duration::ZERO).unwrap();
+        let f = Frame::parse(LinkType::Ethernet, &f).unwrap();
+        let p = BootpPacket::new_unchecked(f.bootp().unwrap());
+        assert_eq!(p.ciaddr(), Ipv4Addr::new(192, 0, 2, 21), "a BSDP client sends from its address");
+        p.options().map(|o| (o.option.code, o.option.data.to_vec())).collect()
+    }
+
+    #[test]
+    fn a_bsdp_step_sends_an_inform_with_options_60_and_43() {
+        let one = |send: &str| {
+            sent_options(&format!(
+                "{{ id: t/b, title: t, client: ws1, steps: [ {{ send: {send}, expect: {{ no-reply: 1s }} }} ] }}"
+            ))
+        };
+        let o = one("{ bsdp: { message: list } }");
+        let codes: Vec<u8> = o.iter().map(|(c, _)| *c).collect();
+        assert_eq!(codes, [53, 55, 60, 43]);
+        assert_eq!(o[0].1, [8]);
+        assert_eq!(o[2].1, b"AAPLBSDPC/i386/MacBookPro11,1");
+        assert_eq!(o[3].1, [1, 1, 1, 2, 2, 1, 1]);
+        // SELECT: the site server and the default image unless told otherwise.
+        let o = one("{ bsdp: { message: select, reply-port: 993, max-size: 8192, filter: [0x0300] } }");
+        let o43 = &o.iter().find(|(c, _)| *c == 43).unwrap().1;
+        assert_eq!(
+            o43,
+            &[1, 1, 2, 2, 2, 1, 1, 3, 4, 192, 0, 2, 1, 8, 4, 1, 0, 0x10, 1, 5, 2, 3, 0xe1, 11, 2, 3, 0, 12, 2, 0x20, 0]
+        );
+        assert!(o.contains(&(57, vec![5, 0xdc])), "option 57 = 1500 with a maximum message size");
+        let o = one("{ bsdp: { message: select, image: diags, server-id: none, version: 0x0000 } }");
+        assert_eq!(o.iter().find(|(c, _)| *c == 43).unwrap().1, [1, 1, 2, 2, 2, 0, 0, 8, 4, 3, 0, 0, 8]);
+        let o = one("{ bsdp: { message: none, version: none, vendor-class: none, raw: { hex: '05 06 03' } } }");
+        assert_eq!(o.iter().map(|(c, _)| *c).collect::<Vec<_>>(), [53, 55, 43]);
+        assert_eq!(o[2].1, [5, 6, 3]);
+        // `options` replace the generated ones; `bootp` fields apply.
+        let o = sent_options(
+            "{ id: t/b, title: t, client: ws1, steps: [ { send: { bootp: { dhcp: discover, \
+             options: { vendor-class: PXEClient }, bsdp: { message: 9, version: '1.0' } } }, expect: { no-reply: 1s } } ] }",
+        );
+        assert_eq!(o[0].1, [1]);
+        assert_eq!(o[1], (60, b"PXEClient".to_vec()));
+        assert_eq!(o.iter().find(|(c, _)| *c == 43).unwrap().1, [1, 1, 9, 2, 2, 1, 0]);
+    }
+
+    #[test]
+    fn bsdp_fields_of_a_reply() {
+        let mut opts = vec![53, 1, 5, 54, 4, 192, 0, 2, 1, 60, 9];
+        opts.extend(b"AAPLBSDPC");
+        // Option 43 in two instances, split between sub-options.
+        opts.extend([43, 13, 1, 1, 1, 4, 2, 0x80, 0, 7, 4, 1, 0, 0x10, 1]);
+        opts.extend([43, 8, 9, 6, 3, 0, 0, 8, 1, b'd', 255]);
+        let msg = reply_with_options(&opts);
+        let p = BootpPacket::new_unchecked(&msg[..]);
+        assert_eq!(bsdp_field(&p, "message"), Val::Named(1, "ack-list"));
+        assert_eq!(bsdp_field(&p, "server-id"), Val::Ip(Ipv4Addr::new(192, 0, 2, 1)));
+        assert_eq!(bsdp_field(&p, "server-priority"), Val::Int(0x8000));
+        assert_eq!(bsdp_field(&p, "default-image"), Val::Int(0x0100_1001));
+        assert_eq!(bsdp_field(&p, "selected-image"), Val::Absent);
+        assert_eq!(bsdp_field(&p, "images"), Val::List(vec![Val::Bytes(b"0x03000008 d".to_vec())]));
+        assert_eq!(bsdp_field(&p, "sub-options").to_string(), "[1, 4, 7, 9]");
+        assert_eq!(bsdp_field(&p, "well-formed"), Val::Bool(true));
+        let scope = json!({});
+        let m = |y: &str| Matcher::from_yaml(serde_yaml::from_str(y).unwrap()).unwrap();
+        assert!(m("ack-list").check(&bsdp_field(&p, "message"), None, &scope).is_ok());
+        assert!(m("ack-select").check(&bsdp_field(&p, "message"), None, &scope).is_err());
+        assert!(m("'0x01001001'").check(&bsdp_field(&p, "default-image"), None, &scope).is_ok());
+        let plain = reply_with_options(&[53, 1, 5, 255]);
+        let p = BootpPacket::new_unchecked(&plain[..]);
+        assert_eq!(bsdp_field(&p, "message"), Val::Absent);
+        assert_eq!(bsdp_field(&p, "well-formed"), Val::Bool(false));
+        let scope = base_scope(&site(), None).unwrap();
+        assert_eq!(
+            scope.lookup("site.netboot.list").unwrap(),
+            json!(["0x03000008 Hardware Test", "0x81001002 macOS Install", "0x01001001 macOS NetBoot"])
+        );
+        assert_eq!(scope.lookup("site.netboot.images.install.id").unwrap(), json!("0x81001002"));
+    }
+
+    #[test]
+    fn bsdp_request_values_parse() {
+        use crate::model::{BsdpMessage, BsdpRequest};
+        let q: BsdpRequest = serde_yaml::from_str("{ message: 2, version: 1.0 }").unwrap();
+        assert_eq!((q.message.value(), q.version.map(|v| v.0)), (Some(2), Some(Some(0x0100))));
+        for (v, want) in [("1.1", Some(0x0101)), ("'1.0'", Some(0x0100)), ("0x0200", Some(0x0200)), ("none", None)] {
+            let q: BsdpRequest = serde_yaml::from_str(&format!("{{ message: list, version: {v} }}")).unwrap();
+            assert_eq!(q.version.map(|v| v.0), Some(want), "{v}");
+        }
+        assert_eq!(serde_yaml::from_str::<BsdpMessage>("none").unwrap().value(), None);
+        for bad in
+            ["{ message: lst }", "{ message: 256 }", "{ message: list, version: 1.5 }", "{ message: list, x: 1 }"]
+        {
+            assert!(serde_yaml::from_str::<BsdpRequest>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

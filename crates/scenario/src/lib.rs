@@ -87,6 +87,9 @@ fn check_scenario(scn: &Scenario, site: &Site) -> Result<(), CheckError> {
                 return Err((format!("steps[{i}]"), format!("variable `${var}` {why}"), Some(format!("${var}"))));
             }
         }
+        if let Some(model::Send::Bootp(b)) = &step.send {
+            check_bsdp_image(b, site).map_err(|(m, n)| (format!("steps[{i}].send.bsdp.image"), m, Some(n)))?;
+        }
         captured.extend(step.capture.keys().cloned());
     }
     for (t, d) in &scn.deviations {
@@ -98,6 +101,22 @@ fn check_scenario(scn: &Scenario, site: &Site) -> Result<(), CheckError> {
         }
     }
     Ok(())
+}
+
+/// A BSDP image given as plain text names a site NetBoot image or is a 32-bit ID.
+fn check_bsdp_image(b: &model::BootpSend, site: &Site) -> Result<(), (String, String)> {
+    let Some(img) = b.bsdp.as_ref().and_then(|q| q.image.as_ref()).map(|t| t.as_str().trim()) else {
+        return Ok(());
+    };
+    let id = matcher::parse_u64(img).is_some_and(|v| u32::try_from(v).is_ok());
+    if img.contains('$') || img == "none" || id || site.netboot.images.contains_key(img) {
+        return Ok(());
+    }
+    let known: Vec<&str> = site.netboot.images.keys().map(String::as_str).collect();
+    Err((
+        format!("`{img}` is neither a site NetBoot image (known: {}) nor a 32-bit boot image ID", known.join(", ")),
+        format!("image: {img}"),
+    ))
 }
 
 /// Every string a step holds (for finding variables), via its Debug form.

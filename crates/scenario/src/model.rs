@@ -66,6 +66,10 @@ pub enum ClientRef {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct UnknownClient {
     pub mac: crate::site::Mac,
+    /// An address the client already has (`$client.ip`; a BSDP client's ciaddr), for
+    /// a client the server's host table does not list.
+    #[serde(default)]
+    pub ip: Option<std::net::Ipv4Addr>,
 }
 
 impl<'de> Deserialize<'de> for ClientRef {
@@ -155,16 +159,23 @@ pub struct SendRepr {
     /// A RARP request (RFC 903) for a hardware address.
     #[serde(default)]
     pub rarp: Option<RarpSend>,
+    /// An Apple BSDP request: short for `bootp: { bsdp: ... }` (a DHCPINFORM from the
+    /// client's address with options 60 and 43).
+    #[serde(default)]
+    pub bsdp: Option<BsdpRequest>,
 }
 
 impl TryFrom<SendRepr> for Send {
     type Error = String;
     fn try_from(r: SendRepr) -> Result<Self, String> {
-        match (r.bootp, r.tftp_read, r.rarp) {
-            (Some(b), None, None) => Ok(Send::Bootp(b)),
-            (None, Some(t), None) => Ok(Send::TftpRead(t)),
-            (None, None, Some(r)) => Ok(Send::Rarp(r)),
-            _ => Err("`send` takes exactly one of `bootp`, `tftp-read`, `rarp`".into()),
+        match (r.bootp, r.tftp_read, r.rarp, r.bsdp) {
+            (Some(b), None, None, None) => Ok(Send::Bootp(b)),
+            (None, Some(t), None, None) => Ok(Send::TftpRead(t)),
+            (None, None, Some(r), None) => Ok(Send::Rarp(r)),
+            (None, None, None, Some(q)) => {
+                Ok(Send::Bootp(Box::new(BootpSend { bsdp: Some(q), ..BootpSend::default() })))
+            }
+            _ => Err("`send` takes exactly one of `bootp`, `tftp-read`, `rarp`, `bsdp`".into()),
         }
     }
 }
@@ -394,6 +405,11 @@ pub struct BootpSend {
     pub vend: Option<VendSpec>,
     /// DHCP message type sugar: `discover`, `request`, `inform`… (option 53).
     pub dhcp: Option<String>,
+    /// Make it an Apple BSDP request: option 60 `AAPLBSDPC/<arch>/<system-id>` and the
+    /// option-43 sub-options; unless set otherwise, a DHCPINFORM (`dhcp: inform`) with
+    /// ciaddr = the client's address and a parameter request list of 1, 3, 17, 43, 60.
+    /// Options named in `options` replace the generated ones.
+    pub bsdp: Option<BsdpRequest>,
     /// Options in order, by codebook name or number; values are typed by the option's
     /// kind, or `{ hex: ... }` for exactly those octets (any length, to lie).
     #[serde(default)]
@@ -415,6 +431,142 @@ pub struct BootpSend {
     pub to: Endpoint,
     #[serde(default)]
     pub lies: LiesSpec,
+}
+
+/// The BSDP part of a request (option 60 and the option-43 sub-options of BSDP §4).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BsdpRequest {
+    /// Sub-option 1: `list`, `select`, `failed`, a number, or `none` (left out).
+    pub message: BsdpMessage,
+    /// Sub-option 2: `1.1` (0x0101, the default), `1.0`, a number such as `0x0000`,
+    /// or `none` (left out).
+    #[serde(default)]
+    pub version: Option<BsdpVersion>,
+    /// Sub-option 3, the server the client selects: an address; default the site
+    /// server for `select` and nothing for `list`; `none` leaves it out.
+    #[serde(default)]
+    pub server_id: Option<Template>,
+    /// Sub-option 8, the selected boot image: a `netboot.images` key or a 32-bit ID;
+    /// default the site's default image for `select` and nothing for `list`; `none`
+    /// leaves it out.
+    #[serde(default)]
+    pub image: Option<Template>,
+    /// Sub-option 5: the UDP port the reply must go to instead of 68.
+    #[serde(default)]
+    pub reply_port: Option<u16>,
+    /// Sub-option 12, the largest reply the client takes; DHCP option 57 is then set
+    /// to 1500 as Apple's client does.
+    #[serde(default)]
+    pub max_size: Option<u16>,
+    /// Sub-option 10 (a NetBoot 1.0 firmware flag).
+    #[serde(default, rename = "netboot-1.0")]
+    pub netboot_1_0: bool,
+    /// Sub-option 11: image attribute values (the upper 16 bits of boot image IDs,
+    /// e.g. 0x0300 for diagnostics); only matching images may be offered.
+    #[serde(default)]
+    pub filter: Vec<u16>,
+    /// Architecture in option 60. Default `i386`.
+    #[serde(default)]
+    pub arch: Option<String>,
+    /// System id (model) in option 60. Default `MacBookPro11,1`.
+    #[serde(default)]
+    pub system_id: Option<String>,
+    /// The whole option-60 value instead of `AAPLBSDPC/<arch>/<system-id>` (text or
+    /// `{ hex: ... }`); `none` leaves option 60 out.
+    #[serde(default)]
+    pub vendor_class: Option<Octets>,
+    /// Octets appended to option 43 after the sub-options (malformed on purpose).
+    #[serde(default)]
+    pub raw: Option<Octets>,
+}
+
+/// A BSDP message type to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(untagged)]
+pub enum BsdpMessage {
+    /// `list`, `select`, `failed`, or `none` (no message type sub-option).
+    Named(BsdpMessageName),
+    Value(u8),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum BsdpMessageName {
+    List,
+    Select,
+    Failed,
+    None,
+}
+
+impl BsdpMessage {
+    /// The sub-option value, `None` for `none`.
+    pub fn value(self) -> Option<u8> {
+        match self {
+            BsdpMessage::Named(BsdpMessageName::List) => Some(1),
+            BsdpMessage::Named(BsdpMessageName::Select) => Some(2),
+            BsdpMessage::Named(BsdpMessageName::Failed) => Some(3),
+            BsdpMessage::Named(BsdpMessageName::None) => None,
+            BsdpMessage::Value(v) => Some(v),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for BsdpMessage {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_yaml::Value::deserialize(d)?;
+        match &v {
+            serde_yaml::Value::String(_) => serde_yaml::from_value(v).map(BsdpMessage::Named).map_err(|_| {
+                serde::de::Error::custom("expected `list`, `select`, `failed`, `none` or a number for the BSDP message")
+            }),
+            serde_yaml::Value::Number(n) => n
+                .as_u64()
+                .and_then(|x| u8::try_from(x).ok())
+                .map(BsdpMessage::Value)
+                .ok_or_else(|| serde::de::Error::custom(format!("BSDP message type {n} does not fit one octet"))),
+            other => Err(serde::de::Error::custom(format!(
+                "expected `list`, `select`, `failed`, `none` or a number for the BSDP message, found {}",
+                crate::matcher::describe(other)
+            ))),
+        }
+    }
+}
+
+/// A BSDP version to send: `1.1`, `1.0`, a 16-bit number, or `none`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(with = "String")]
+pub struct BsdpVersion(pub Option<u16>);
+
+impl<'de> Deserialize<'de> for BsdpVersion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let bad = |what: &str| {
+            serde::de::Error::custom(format!(
+                "expected `1.1`, `1.0`, a 16-bit number (0x0101) or `none` for the BSDP version, found {what}"
+            ))
+        };
+        match serde_yaml::Value::deserialize(d)? {
+            serde_yaml::Value::String(s) => match s.trim() {
+                "none" => Ok(BsdpVersion(None)),
+                "1.1" => Ok(BsdpVersion(Some(0x0101))),
+                "1.0" => Ok(BsdpVersion(Some(0x0100))),
+                t => crate::matcher::parse_u64(t)
+                    .and_then(|v| u16::try_from(v).ok())
+                    .map(|v| BsdpVersion(Some(v)))
+                    .ok_or_else(|| bad(&format!("`{s}`"))),
+            },
+            // YAML reads 1.1 and 1.0 as numbers.
+            serde_yaml::Value::Number(n) => match n.as_f64() {
+                Some(x) if (x - 1.1).abs() < 1e-9 => Ok(BsdpVersion(Some(0x0101))),
+                Some(x) if (x - 1.0).abs() < 1e-9 && n.as_u64().is_none() => Ok(BsdpVersion(Some(0x0100))),
+                _ => n
+                    .as_u64()
+                    .and_then(|v| u16::try_from(v).ok())
+                    .map(|v| BsdpVersion(Some(v)))
+                    .ok_or_else(|| bad(&format!("`{n}`"))),
+            },
+            other => Err(bad(&crate::matcher::describe(&other))),
+        }
+    }
 }
 
 /// A TFTP read.
@@ -614,6 +766,38 @@ pub struct ReplyExpect {
     /// RARP reply fields (op, sha, spa, tha, tpa) when the step sent RARP.
     #[serde(default)]
     pub rarp: BTreeMap<String, Matcher>,
+    /// The Apple BSDP content of the reply (options 43, 54, 60).
+    #[serde(default)]
+    pub bsdp: Option<BsdpExpect>,
+}
+
+/// Checks on a BSDP reply. Option 43 is read with all its instances joined (RFC 3396).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BsdpExpect {
+    /// `ack-list`, `ack-select`, `ack-failed` (the DHCP message type, then the BSDP
+    /// one), or the BSDP message type's number; absent without a message type
+    /// sub-option.
+    pub message: Option<Matcher>,
+    /// The server identifier: DHCP option 54, which the client copies into the
+    /// server identifier sub-option of its `INFORM[SELECT]`.
+    pub server_id: Option<Matcher>,
+    /// Sub-option 4.
+    pub server_priority: Option<Matcher>,
+    /// Sub-option 7, as a number (`$site.netboot.images.macos.id`).
+    pub default_image: Option<Matcher>,
+    /// Sub-option 8, as a number.
+    pub selected_image: Option<Matcher>,
+    /// The boot image list (every sub-option 9 joined), one `"<id> <name>"` text per
+    /// entry with the ID as `0x` and 8 hex digits; `$site.netboot.list` is the site's.
+    pub images: Option<Matcher>,
+    /// Sub-option 130.
+    pub machine_name: Option<Matcher>,
+    /// The sub-option codes in wire order, e.g. `[1, 4, 7, 9]`.
+    pub sub_options: Option<Matcher>,
+    /// Whether option 43 parses as BSDP sub-options (lengths right, image list
+    /// entries complete); false without option 43.
+    pub well_formed: Option<Matcher>,
 }
 
 /// Checks on the CMU vendor area of a reply (CMU bootp's `struct cmu_vend`: the magic

@@ -157,6 +157,89 @@ pub enum Content {
     Text,
 }
 
+/// The kind of a NetBoot image (the 7-bit kind field of a BSDP boot image ID).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImageKind {
+    /// 0: Mac OS 9.
+    MacOs9,
+    /// 1: Mac OS X.
+    MacOsX,
+    /// 2: Mac OS X Server.
+    MacOsXServer,
+    /// 3: Hardware Diagnostics.
+    HardwareDiagnostics,
+}
+
+impl ImageKind {
+    /// The kind field's value.
+    pub fn bits(self) -> u8 {
+        match self {
+            ImageKind::MacOs9 => 0,
+            ImageKind::MacOsX => 1,
+            ImageKind::MacOsXServer => 2,
+            ImageKind::HardwareDiagnostics => 3,
+        }
+    }
+}
+
+/// One Apple NetBoot image a BSDP server offers (BSDP §4, §5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NetBootImage {
+    /// The index (low 16 bits of the boot image ID): 1–4095 server-specific,
+    /// 4096–65535 globally unique; 0 is the null image and not allowed.
+    pub index: u16,
+    pub kind: ImageKind,
+    /// An install image (the ID's top bit).
+    #[serde(default)]
+    pub install: bool,
+    /// The name shown in the client's menu (printable ASCII without `"` or `\`, so
+    /// that every server's config can quote it).
+    pub name: String,
+    /// The booter, relative to the boot home: a site file (`files`).
+    pub bootfile: String,
+    /// The image's URL, sent as the root path (option 17) in `ACK[SELECT]`.
+    pub root_path: String,
+}
+
+impl NetBootImage {
+    /// The 32-bit boot image ID: install bit, kind, reserved octet 0, index.
+    pub fn id(&self) -> u32 {
+        (u32::from(self.install) << 31) | (u32::from(self.kind.bits()) << 24) | u32::from(self.index)
+    }
+}
+
+/// The Apple NetBoot (BSDP) service of the site: what `INFORM[LIST]` lists and
+/// `INFORM[SELECT]` can select. No images: the site has no BSDP service.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NetBoot {
+    /// Server priority (BSDP sub-option 4): 0 (lowest) to 65535.
+    #[serde(default)]
+    pub priority: u16,
+    /// The default image (a key of `images`), sent as the default boot image ID.
+    #[serde(default)]
+    pub default: Option<String>,
+    /// Images by key; the image list is sent in key order.
+    #[serde(default)]
+    pub images: BTreeMap<String, NetBootImage>,
+}
+
+impl NetBoot {
+    /// The default image: `default`, else the first.
+    pub fn default_image(&self) -> Option<(&str, &NetBootImage)> {
+        match &self.default {
+            Some(d) => self.images.get_key_value(d).map(|(k, v)| (k.as_str(), v)),
+            None => self.images.iter().next().map(|(k, v)| (k.as_str(), v)),
+        }
+    }
+    /// The image with this 32-bit ID.
+    pub fn image_by_id(&self, id: u32) -> Option<(&str, &NetBootImage)> {
+        self.images.iter().find(|(_, i)| i.id() == id).map(|(k, v)| (k.as_str(), v))
+    }
+}
+
 /// The site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -174,6 +257,16 @@ pub struct Site {
     /// TFTP files by path relative to the boot home.
     pub files: BTreeMap<String, TftpFile>,
     pub clients: BTreeMap<String, Client>,
+    /// Apple NetBoot images (BSDP); absent: no BSDP service.
+    #[serde(default, skip_serializing_if = "NetBoot::is_empty")]
+    pub netboot: NetBoot,
+}
+
+impl NetBoot {
+    /// No images and nothing set.
+    pub fn is_empty(&self) -> bool {
+        *self == NetBoot::default()
+    }
 }
 
 /// RFC 5737 documentation networks: the only addresses a lab may use.
@@ -278,7 +371,49 @@ impl Site {
         if !self.server.mac.is_local_unicast() {
             out.push(("server.mac".into(), "must be a locally administered unicast MAC".into()));
         }
+        self.validate_netboot(&mut out);
         out
+    }
+
+    /// NetBoot images: a real index, unique IDs, quotable names, booters that are site
+    /// files, an image list that fits one BSDP sub-option (so every server's config
+    /// can send it as one), a default that exists.
+    fn validate_netboot(&self, out: &mut Vec<(String, String)>) {
+        let nb = &self.netboot;
+        let mut ids = std::collections::BTreeMap::new();
+        let mut list_len = 0usize;
+        for (k, img) in &nb.images {
+            let at = |f: &str| format!("netboot.images.{k}.{f}");
+            if img.index == 0 {
+                out.push((at("index"), "index 0 is the null image, which a server never sends".into()));
+            }
+            if let Some(other) = ids.insert(img.id(), k) {
+                out.push((at("index"), format!("boot image ID {:#010x} is also image `{other}`'s", img.id())));
+            }
+            let quotable = img.name.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
+            if img.name.is_empty() || img.name.len() > 64 || !quotable {
+                out.push((at("name"), "1 to 64 printable ASCII characters without `\"` or `\\`".into()));
+            }
+            if !self.files.contains_key(&img.bootfile) {
+                out.push((at("bootfile"), format!("`{}` is not in `files`", img.bootfile)));
+            }
+            let rp_ok = img.root_path.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b'"' && b != b'\\');
+            if img.root_path.is_empty() || !rp_ok {
+                out.push((at("root-path"), "a URL of printable ASCII without spaces, `\"` or `\\`".into()));
+            }
+            list_len += 5 + img.name.len();
+        }
+        if list_len > 253 {
+            out.push((
+                "netboot.images".into(),
+                format!("the image list takes {list_len} octets; at most 253 fit one BSDP sub-option"),
+            ));
+        }
+        if let Some(d) = &nb.default {
+            if !nb.images.contains_key(d) {
+                out.push(("netboot.default".into(), format!("`{d}` is not one of `netboot.images`")));
+            }
+        }
     }
 }
 

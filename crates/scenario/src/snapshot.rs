@@ -33,6 +33,9 @@ pub fn decode_frame(frame: &[u8]) -> String {
             );
             if u.src_port == 67 || u.src_port == 68 || u.dst_port == 67 || u.dst_port == 68 {
                 let _ = write!(out, "\n{}", Packet::new_unchecked(u.payload));
+                if let Some(line) = bsdp_line(u.payload) {
+                    let _ = write!(out, "\n  {line}");
+                }
             } else {
                 match tftp::Repr::parse_bytes(u.payload) {
                     Ok(tftp::Repr::Data { block, data }) => {
@@ -66,6 +69,28 @@ pub fn decode_frame(frame: &[u8]) -> String {
         let _ = write!(out, "\n! {fi}");
     }
     out
+}
+
+/// The decoded BSDP content of a BOOTP message whose option 60 starts with
+/// `AAPLBSDPC` (option 43 joined over its instances), one line.
+fn bsdp_line(payload: &[u8]) -> Option<String> {
+    use bootcheck_wire::bsdp;
+    let p = Packet::new_checked(payload).ok()?;
+    let vc = p.aggregate(bsdp::OPTION_VENDOR_CLASS)?;
+    if !vc.starts_with(bsdp::VENDOR_CLASS_PREFIX) {
+        return None;
+    }
+    let data = p.aggregate(bsdp::OPTION_VENDOR_SPECIFIC).unwrap_or_default();
+    let (repr, findings) = bsdp::Repr::parse_lenient(&data);
+    let mut summary = repr.summary();
+    if let Some(t) = p.message_type() {
+        summary = summary.dhcp_message_type(t.to_u8());
+    }
+    let mut line = summary.to_string();
+    for f in findings {
+        line.push_str(&format!(" ! {f}"));
+    }
+    Some(line)
 }
 
 /// Replace what varies between runs.

@@ -49,6 +49,11 @@ fn bad_files_are_refused_with_location_path_and_expectation() {
         ("bad-matcher.yaml", "bad-matcher.yaml:8:17: steps[0].expect.reply.file: unknown matcher `endswith`"),
         ("bad-duration.yaml", "bad-duration.yaml:6:13: steps[0].expect.no-reply: `3 fortnights`: unknown unit `fortnights`"),
         ("bad-options-order.yaml", "bad-options-order.yaml:8:9: steps[0].expect.reply.options-order: unknown option `routr` (did you mean router"),
+        ("bsdp-unknown-key.yaml", "bsdp-unknown-key.yaml:9:9: steps[0].send.bsdp.replyport: unknown field `replyport`, expected one of `message`"),
+        ("bsdp-unknown-expect.yaml", "bsdp-unknown-expect.yaml:11:11: steps[0].expect.reply.bsdp.priority: unknown field `priority`, expected one of `message`, `server-id`, `server-priority`"),
+        ("bsdp-bad-message.yaml", "bsdp-bad-message.yaml:7:13: steps[0].send.bsdp.message: expected `list`, `select`, `failed`, `none` or a number"),
+        ("bsdp-bad-image.yaml", "bsdp-bad-image.yaml:6:45: steps[0]: variable `$site.netboot.images.macintosh.id` is not in the site"),
+        ("bsdp-unknown-image.yaml", "bsdp-unknown-image.yaml:8:38: steps[1].send.bsdp.image: `macintosh` is neither a site NetBoot image (known: diags, install, macos)"),
     ];
     for (file, want) in cases {
         let got = err(file);
