@@ -72,6 +72,12 @@ const SOURCES: &[(&str, &str)] = &[
     ("clauses/rfc1542.yaml", include_str!("../clauses/rfc1542.yaml")),
     ("clauses/rfc1534.yaml", include_str!("../clauses/rfc1534.yaml")),
     ("clauses/rfc2132.yaml", include_str!("../clauses/rfc2132.yaml")),
+    ("clauses/rfc1350.yaml", include_str!("../clauses/rfc1350.yaml")),
+    ("clauses/rfc2347.yaml", include_str!("../clauses/rfc2347.yaml")),
+    ("clauses/rfc2348.yaml", include_str!("../clauses/rfc2348.yaml")),
+    ("clauses/rfc2349.yaml", include_str!("../clauses/rfc2349.yaml")),
+    ("clauses/rfc7440.yaml", include_str!("../clauses/rfc7440.yaml")),
+    ("clauses/rfc906.yaml", include_str!("../clauses/rfc906.yaml")),
     ("clauses/bsdp.yaml", include_str!("../clauses/bsdp.yaml")),
 ];
 

@@ -22,9 +22,14 @@
 
 pub mod bsdp;
 pub mod clauses;
+pub mod rfc1350;
 pub mod rfc1534;
 pub mod rfc1542;
 pub mod rfc2132;
+pub mod rfc2347;
+pub mod rfc2348;
+pub mod rfc2349;
+pub mod rfc7440;
 pub mod rfc951;
 mod view;
 
@@ -141,7 +146,8 @@ pub enum Check {
     Reply(fn(&Pair<'_>) -> Verdict),
     /// One exchange seen on both sides of a relay agent.
     Relay(fn(&RelayView<'_>) -> Verdict),
-    /// Every frame of a scenario or capture (things that must never be on the wire).
+    /// Every frame of a scenario or capture (things that must never be on the wire;
+    /// the TFTP rules find each transfer in it themselves).
     Trace(fn(&TraceView<'_>) -> Verdict),
 }
 
@@ -185,6 +191,11 @@ pub fn catalogue() -> &'static [&'static Rule] {
             .chain(rfc1534::RULES)
             .chain(rfc2132::RULES)
             .chain(bsdp::RULES)
+            .chain(rfc1350::RULES)
+            .chain(rfc2347::RULES)
+            .chain(rfc2348::RULES)
+            .chain(rfc2349::RULES)
+            .chain(rfc7440::RULES)
             .collect()
     })
 }
@@ -272,6 +283,11 @@ mod tests {
             crate::bsdp::tests::fails_on_a_crafted_reply(),
             crate::rfc951::tests::fails_on_a_crafted_trace(),
             crate::rfc1542::tests::fails_on_a_crafted_trace(),
+            crate::rfc1350::tests::fails_on_a_crafted_trace(),
+            crate::rfc2347::tests::fails_on_a_crafted_trace(),
+            crate::rfc2348::tests::fails_on_a_crafted_trace(),
+            crate::rfc2349::tests::fails_on_a_crafted_trace(),
+            crate::rfc7440::tests::fails_on_a_crafted_trace(),
         ]
         .concat();
         let mut covered = BTreeSet::new();

@@ -517,10 +517,13 @@ impl RelayCase {
 
 /// A crafted defect: a reply pair, a relayed exchange, or a whole trace.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub enum Crafted {
     Reply(Case),
     Relay(RelayCase),
     Trace(TraceCase),
+    /// A TFTP read (RFC 1350 and the option RFCs), judged by the trace rules.
+    Tftp(TftpTrace),
 }
 
 impl Crafted {
@@ -529,6 +532,7 @@ impl Crafted {
             Crafted::Reply(c) => c.assert_fails(id),
             Crafted::Relay(c) => c.assert_fails(id),
             Crafted::Trace(c) => c.assert_fails(id),
+            Crafted::Tftp(c) => c.assert_fails(id),
         }
     }
 }
@@ -545,6 +549,8 @@ pub enum TraceCase {
     ForwardedWithoutGiaddr,
     /// … with its own address in giaddr.
     ForwardedWithGiaddr,
+    /// A relay sends one client's two requests to two different servers.
+    RelayedToTwoServers,
 }
 
 impl TraceCase {
@@ -553,6 +559,23 @@ impl TraceCase {
         let mut out = vec![(true, q.clone())];
         match self {
             TraceCase::Plain => out.push((false, r)),
+            TraceCase::RelayedToTwoServers => {
+                let mut fw = request();
+                fw[3] = 1;
+                fw[24..28].copy_from_slice(&RELAY_IP.octets());
+                for dst in [SERVER_IP, Ipv4Addr::new(192, 0, 2, 7)] {
+                    let ep = UdpEndpoints {
+                        src_mac: RELAY_MAC,
+                        dst_mac: SERVER_MAC,
+                        src_ip: RELAY_UPLINK_IP,
+                        dst_ip: dst,
+                        src_port: 67,
+                        dst_port: 67,
+                        ttl: 64,
+                    };
+                    out.push((false, build_udp(&ep, &fw).unwrap()));
+                }
+            }
             TraceCase::ForwardedWithoutGiaddr | TraceCase::ForwardedWithGiaddr => {
                 let mut fw = request();
                 fw[3] = 1;
@@ -656,4 +679,587 @@ fn ipv4_checksum(b: &[u8]) -> u16 {
         sum = (sum & 0xffff) + (sum >> 16);
     }
     !(u16::try_from(sum).unwrap_or(0))
+}
+
+// ---------------------------------------------------------------------------------
+// TFTP reads
+// ---------------------------------------------------------------------------------
+
+/// A crafted trace: (sent by the harness, time, frame) in order.
+pub type Frames = Vec<(bool, Duration, Vec<u8>)>;
+
+/// The harness's TFTP port in crafted reads.
+pub const TFTP_CLIENT_PORT: u16 = 40000;
+/// The server's TID in crafted reads.
+pub const TFTP_TID: u16 = 50000;
+
+/// A crafted TFTP read, played out as a correct server and client would, with one
+/// thing changed by a builder method. `frames()` gives the whole trace (RRQ from
+/// CLIENT_IP:40000 to SERVER_IP:69, answers from TID 50000, a millisecond apart;
+/// retransmissions after their timeout).
+#[derive(Debug, Clone)]
+pub struct TftpTrace {
+    mode: String,
+    /// The octets the server sends (netascii already converted).
+    file: Vec<u8>,
+    req_opts: Vec<(String, String)>,
+    oack: Option<Vec<(String, String)>>,
+    oack_raw: Option<Vec<u8>>,
+    /// Block size and window the server uses (default: from the OACK, else 512 / 1).
+    blksize: Option<usize>,
+    window: Option<usize>,
+    tid: u16,
+    tid_change_at: Option<u64>,
+    first_block: u16,
+    skip_block: Option<u16>,
+    acks_rrq: bool,
+    short_at: Option<u64>,
+    no_final_empty: bool,
+    /// Blocks the server sends per window beyond the agreed one (+1: eager), or
+    /// fewer (-1).
+    window_delta: i64,
+    dup_ack: Option<u64>,
+    sorcerer: bool,
+    drop_ack: Option<u64>,
+    /// Time the server waits before it retransmits.
+    retransmit_after: Duration,
+    /// After a timeout, the server resends from this many blocks before the first
+    /// unacknowledged one (0: correct).
+    resend_back: u64,
+    wrong_tid: Option<u64>,
+    stranger_answer: Option<u16>,
+    aborts_on_stranger: bool,
+    error: Option<Vec<u8>>,
+    error_twice: bool,
+    lying_len: bool,
+    rrq_repeated: bool,
+    data_before_ack0: bool,
+    relayed: bool,
+}
+
+fn tftp_error_payload(code: u16, msg: &[u8]) -> Vec<u8> {
+    let mut p = vec![0, 5];
+    p.extend_from_slice(&code.to_be_bytes());
+    p.extend_from_slice(msg);
+    p.push(0);
+    p
+}
+
+impl TftpTrace {
+    /// An octet read of a `size`-octet file.
+    pub fn read(size: usize) -> Self {
+        TftpTrace {
+            mode: "octet".into(),
+            file: (0..size).map(|i| (i % 251) as u8).collect(),
+            req_opts: Vec::new(),
+            oack: None,
+            oack_raw: None,
+            blksize: None,
+            window: None,
+            tid: TFTP_TID,
+            tid_change_at: None,
+            first_block: 1,
+            skip_block: None,
+            acks_rrq: false,
+            short_at: None,
+            no_final_empty: false,
+            window_delta: 0,
+            dup_ack: None,
+            sorcerer: false,
+            drop_ack: None,
+            retransmit_after: Duration::from_secs(2),
+            resend_back: 0,
+            wrong_tid: None,
+            stranger_answer: Some(5),
+            aborts_on_stranger: false,
+            error: None,
+            error_twice: false,
+            lying_len: false,
+            rrq_repeated: false,
+            data_before_ack0: false,
+            relayed: false,
+        }
+    }
+    /// A netascii read whose DATA carry exactly `sent` (what the server put on the wire).
+    pub fn netascii(sent: &[u8]) -> Self {
+        TftpTrace { mode: "netascii".into(), file: sent.to_vec(), ..Self::read(0) }
+    }
+    /// A read refused with ERROR `code`.
+    pub fn error(code: u16, msg: &[u8]) -> Self {
+        Self::error_raw(tftp_error_payload(code, msg))
+    }
+    /// A read answered with these octets as the ERROR.
+    pub fn error_raw(payload: Vec<u8>) -> Self {
+        TftpTrace { error: Some(payload), ..Self::read(0) }
+    }
+    pub fn mode(mut self, m: &str) -> Self {
+        self.mode = m.into();
+        self
+    }
+    /// The server refuses the read with ERROR `code`.
+    pub fn refused(mut self, code: u16) -> Self {
+        self.error = Some(tftp_error_payload(code, b"refused"));
+        self
+    }
+    /// Options in the RRQ.
+    pub fn options(mut self, opts: &[(&str, &str)]) -> Self {
+        self.req_opts = opts.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self
+    }
+    /// The server's OACK (its blksize and windowsize are then used).
+    pub fn oack(mut self, opts: &[(&str, &str)]) -> Self {
+        self.oack = Some(opts.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+        self
+    }
+    /// An OACK of these octets (after the opcode).
+    pub fn oack_raw(mut self, body: &[u8]) -> Self {
+        let mut p = vec![0, 6];
+        p.extend_from_slice(body);
+        self.oack_raw = Some(p);
+        self.oack.get_or_insert_with(Vec::new);
+        self
+    }
+    /// Request `blksize = n`, get no OACK, and send n-octet blocks anyway.
+    pub fn blksize_unacked(mut self, n: usize) -> Self {
+        self.req_opts.push(("blksize".into(), n.to_string()));
+        self.blksize = Some(n);
+        self
+    }
+    /// The server uses this block size whatever the OACK says.
+    pub fn server_blksize(mut self, n: usize) -> Self {
+        self.blksize = Some(n);
+        self
+    }
+    /// The server uses this window whatever the OACK says.
+    pub fn server_window(mut self, n: usize) -> Self {
+        self.window = Some(n);
+        self
+    }
+    pub fn server_tid(mut self, port: u16) -> Self {
+        self.tid = port;
+        self
+    }
+    /// From DATA block `n` on, the server sends from TID + 1.
+    pub fn tid_changes_at(mut self, n: u64) -> Self {
+        self.tid_change_at = Some(n);
+        self
+    }
+    /// The first DATA carries this number (the rest follow on from it).
+    pub fn first_block(mut self, n: u16) -> Self {
+        self.first_block = n;
+        self
+    }
+    /// Block number `n` is skipped (the numbers jump from n-1 to n+1).
+    pub fn skip_block(mut self, n: u16) -> Self {
+        self.skip_block = Some(n);
+        self
+    }
+    /// The server answers the RRQ with an ACK 0 first.
+    pub fn server_acks_rrq(mut self) -> Self {
+        self.acks_rrq = true;
+        self
+    }
+    /// Block `n` carries 100 octets (and the file goes on after it).
+    pub fn short_block_at(mut self, n: u64) -> Self {
+        self.short_at = Some(n);
+        self
+    }
+    /// A file that is a multiple of the block size ends without the empty block; the
+    /// client acknowledges the last full block, then twice more.
+    pub fn no_final_empty_block(mut self) -> Self {
+        self.no_final_empty = true;
+        self
+    }
+    /// The server sends one block more per window than agreed (without windowsize:
+    /// DATA n+1 before the ACK of n).
+    pub fn eager(mut self) -> Self {
+        self.window_delta = 1;
+        self
+    }
+    /// The server sends one block fewer per window than agreed, then waits.
+    pub fn short_windows(mut self) -> Self {
+        self.window_delta = -1;
+        self
+    }
+    /// The client sends the ACK ending at block `n` twice.
+    pub fn duplicate_ack(mut self, n: u64) -> Self {
+        self.dup_ack = Some(n);
+        self
+    }
+    /// The server answers the duplicate ACK with DATA again.
+    pub fn sorcerer(mut self) -> Self {
+        self.sorcerer = true;
+        self
+    }
+    /// The client's ACK ending at block `n` is lost; the server retransmits.
+    pub fn drop_ack(mut self, n: u64) -> Self {
+        self.drop_ack = Some(n);
+        self
+    }
+    pub fn retransmit_after(mut self, d: Duration) -> Self {
+        self.retransmit_after = d;
+        self
+    }
+    /// After the timeout the server resends from `n` blocks before the right one.
+    pub fn resend_back(mut self, n: u64) -> Self {
+        self.resend_back = n;
+        self
+    }
+    /// After DATA block `n` the harness sends ACK n to the TID from port + 1.
+    pub fn wrong_tid(mut self, n: u64) -> Self {
+        self.wrong_tid = Some(n);
+        self
+    }
+    /// What the server sends the stranger: ERROR `code`, or nothing.
+    pub fn stranger_answer(mut self, code: Option<u16>) -> Self {
+        self.stranger_answer = code;
+        self
+    }
+    /// After answering the stranger the server also sends ERROR 0 to the client and
+    /// stops.
+    pub fn aborts_on_stranger(mut self) -> Self {
+        self.aborts_on_stranger = true;
+        self
+    }
+    pub fn error_twice(mut self) -> Self {
+        self.error_twice = true;
+        self
+    }
+    /// The first DATA's UDP length claims 10 octets more than there are.
+    pub fn lying_udp_length(mut self) -> Self {
+        self.lying_len = true;
+        self
+    }
+    /// The RRQ is sent again after 1 s, and both copies are answered from two TIDs;
+    /// the client goes on with the first and refuses the second (ERROR 5).
+    pub fn rrq_repeated_two_answers(mut self) -> Self {
+        self.rrq_repeated = true;
+        self
+    }
+    /// The server sends DATA 1 right after its OACK, before ACK 0.
+    pub fn data_before_ack0(mut self) -> Self {
+        self.data_before_ack0 = true;
+        self
+    }
+    /// Seen on both links of a relay: every packet of the server's also arrives a
+    /// second time, routed (TTL one lower), right after the first.
+    pub fn relayed(mut self) -> Self {
+        self.relayed = true;
+        self
+    }
+
+    /// Every frame, with the routed copies of `relayed`.
+    pub fn trace(&self) -> Frames {
+        let frames = self.frames();
+        if !self.relayed {
+            return frames;
+        }
+        let mut out = Vec::new();
+        for (sent, at, f) in frames {
+            let copy = (!sent).then(|| {
+                let mut c = f.clone();
+                c[22] -= 1;
+                c[24..26].fill(0);
+                let ck = ipv4_checksum(&c[14..34]);
+                c[24..26].copy_from_slice(&ck.to_be_bytes());
+                c
+            });
+            out.push((sent, at, f));
+            if let Some(c) = copy {
+                out.push((false, at + Duration::from_micros(50), c));
+            }
+        }
+        out
+    }
+
+    fn ack_payload(block: u16) -> Vec<u8> {
+        let mut p = vec![0, 4];
+        p.extend_from_slice(&block.to_be_bytes());
+        p
+    }
+
+    /// Every frame: (sent by the harness, time, octets).
+    pub fn frames(&self) -> Frames {
+        let mut out: Frames = Vec::new();
+        let mut now = Duration::ZERO;
+        let step = Duration::from_millis(1);
+        let frame = |src_port: u16, dst_port: u16, from_client: bool, payload: &[u8]| {
+            let ep = if from_client {
+                UdpEndpoints {
+                    src_mac: CLIENT_MAC,
+                    dst_mac: SERVER_MAC,
+                    src_ip: CLIENT_IP,
+                    dst_ip: SERVER_IP,
+                    src_port,
+                    dst_port,
+                    ttl: 64,
+                }
+            } else {
+                UdpEndpoints {
+                    src_mac: SERVER_MAC,
+                    dst_mac: CLIENT_MAC,
+                    src_ip: SERVER_IP,
+                    dst_ip: CLIENT_IP,
+                    src_port,
+                    dst_port,
+                    ttl: 64,
+                }
+            };
+            build_udp(&ep, payload).unwrap()
+        };
+        let push = |out: &mut Frames, now: &mut Duration, sent: bool, f: Vec<u8>| {
+            *now += step;
+            out.push((sent, *now, f));
+        };
+        let cp = TFTP_CLIENT_PORT;
+        let mut rrq = vec![0, 1];
+        rrq.extend_from_slice(b"file.bin\0");
+        rrq.extend_from_slice(self.mode.as_bytes());
+        rrq.push(0);
+        for (k, v) in &self.req_opts {
+            rrq.extend_from_slice(k.as_bytes());
+            rrq.push(0);
+            rrq.extend_from_slice(v.as_bytes());
+            rrq.push(0);
+        }
+        push(&mut out, &mut now, true, frame(cp, 69, true, &rrq));
+        if self.rrq_repeated {
+            now += Duration::from_secs(1);
+            push(&mut out, &mut now, true, frame(cp, 69, true, &rrq));
+        }
+        if let Some(e) = &self.error {
+            push(&mut out, &mut now, false, frame(self.tid, cp, false, e));
+            if self.error_twice {
+                push(&mut out, &mut now, false, frame(self.tid, cp, false, e));
+            }
+            return out;
+        }
+        if self.acks_rrq {
+            push(&mut out, &mut now, false, frame(self.tid, cp, false, &Self::ack_payload(0)));
+        }
+        let opt = |name: &str| {
+            self.oack
+                .as_ref()
+                .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+                .map(|(_, v)| v.clone())
+        };
+        let bs = self.blksize.or_else(|| opt("blksize").and_then(|v| v.parse().ok())).unwrap_or(512);
+        let agreed_w = self.window.or_else(|| opt("windowsize").and_then(|v| v.parse().ok())).unwrap_or(1);
+        let send_w = (agreed_w as i64 + self.window_delta).max(1) as u64;
+        // The blocks (count 1..=n).
+        let mut blocks: Vec<Vec<u8>> = Vec::new();
+        let mut at = 0;
+        let mut count = 1u64;
+        loop {
+            let len = if self.short_at == Some(count) { 100 } else { bs };
+            let end = (at + len).min(self.file.len());
+            blocks.push(self.file[at..end].to_vec());
+            let this = end - at;
+            at = end;
+            count += 1;
+            if at >= self.file.len() && (this < bs || self.no_final_empty) {
+                break;
+            }
+        }
+        let n = blocks.len() as u64;
+        let wire = |c: u64| -> u16 {
+            let mut w = (c + u64::from(self.first_block) - 1) as u16;
+            if let Some(s) = self.skip_block {
+                if w >= s {
+                    w = w.wrapping_add(1);
+                }
+            }
+            w
+        };
+        let tid_for = |c: u64| if self.tid_change_at.is_some_and(|k| c >= k) { self.tid + 1 } else { self.tid };
+        let data = |c: u64| {
+            let mut p = vec![0, 3];
+            p.extend_from_slice(&wire(c).to_be_bytes());
+            p.extend_from_slice(&blocks[(c - 1) as usize]);
+            p
+        };
+        let mut send_data = |out: &mut Frames, now: &mut Duration, c: u64, first_data: bool| {
+            let mut f = frame(tid_for(c), cp, false, &data(c));
+            if self.lying_len && first_data {
+                let ulen = u16::from_be_bytes([f[38], f[39]]) + 10;
+                f[38..40].copy_from_slice(&ulen.to_be_bytes());
+            }
+            *now += step;
+            out.push((false, *now, f));
+        };
+        if self.oack.is_some() {
+            let oack = self.oack_raw.clone().unwrap_or_else(|| {
+                let mut p = vec![0, 6];
+                for (k, v) in self.oack.as_ref().unwrap() {
+                    p.extend_from_slice(k.as_bytes());
+                    p.push(0);
+                    p.extend_from_slice(v.as_bytes());
+                    p.push(0);
+                }
+                p
+            });
+            push(&mut out, &mut now, false, frame(self.tid, cp, false, &oack));
+            if self.data_before_ack0 {
+                send_data(&mut out, &mut now, 1, true);
+                push(&mut out, &mut now, true, frame(cp, self.tid, true, &Self::ack_payload(0)));
+                push(&mut out, &mut now, true, frame(cp, self.tid, true, &Self::ack_payload(wire(1))));
+                // Continue as if block 1 was a normal first window of one.
+                return self.rest(out, now, 1, n, send_w, agreed_w as u64, &wire, &mut send_data, &frame);
+            }
+            push(&mut out, &mut now, true, frame(cp, self.tid, true, &Self::ack_payload(0)));
+        }
+        if self.rrq_repeated {
+            // A second connection answers the repeated RRQ from TID + 7; the client
+            // refuses it.
+            push(&mut out, &mut now, false, frame(self.tid, cp, false, &data(1)));
+            push(&mut out, &mut now, false, frame(self.tid + 7, cp, false, &data(1)));
+            push(
+                &mut out,
+                &mut now,
+                true,
+                frame(cp, self.tid + 7, true, &tftp_error_payload(5, b"Unknown transfer ID")),
+            );
+            push(&mut out, &mut now, true, frame(cp, self.tid, true, &Self::ack_payload(wire(1))));
+            return self.rest(out, now, 1, n, send_w, agreed_w as u64, &wire, &mut send_data, &frame);
+        }
+        self.rest(out, now, 0, n, send_w, agreed_w as u64, &wire, &mut send_data, &frame)
+    }
+
+    /// The transfer from the ACK of block `acked` on.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    fn rest(
+        &self,
+        mut out: Frames,
+        mut now: Duration,
+        mut acked: u64,
+        n: u64,
+        send_w: u64,
+        agreed_w: u64,
+        wire: &dyn Fn(u64) -> u16,
+        send_data: &mut dyn FnMut(&mut Frames, &mut Duration, u64, bool),
+        frame: &dyn Fn(u16, u16, bool, &[u8]) -> Vec<u8>,
+    ) -> Frames {
+        let step = Duration::from_millis(1);
+        let cp = TFTP_CLIENT_PORT;
+        let stranger = cp + 1;
+        let client = |out: &mut Frames, now: &mut Duration, dst: u16, p: Vec<u8>| {
+            *now += step;
+            out.push((true, *now, frame(cp, dst, true, &p)));
+        };
+        let mut first = acked == 0;
+        let mut dropped = false;
+        let mut dup_done = false;
+        let mut pending_sorcerer: Option<u64> = None;
+        while acked < n {
+            let from = acked + 1;
+            let to = (acked + send_w).min(n);
+            for c in from..=to {
+                send_data(&mut out, &mut now, c, first);
+                first = false;
+                if pending_sorcerer.take() == Some(c) {
+                    // The duplicate ACK's answer: the same block again, at once.
+                    send_data(&mut out, &mut now, c, false);
+                }
+                if self.wrong_tid == Some(c) {
+                    now += step;
+                    out.push((true, now, frame(stranger, self.tid, true, &Self::ack_payload(wire(c)))));
+                    if let Some(code) = self.stranger_answer {
+                        now += step;
+                        out.push((
+                            false,
+                            now,
+                            frame(self.tid, stranger, false, &tftp_error_payload(code, b"Unknown transfer ID")),
+                        ));
+                    }
+                    if self.aborts_on_stranger {
+                        now += step;
+                        out.push((false, now, frame(self.tid, cp, false, &tftp_error_payload(0, b"aborted"))));
+                        return out;
+                    }
+                }
+            }
+            // The client acknowledges the window it got: with the agreed window it
+            // ACKs every `agreed_w` blocks and the last; an eager server's extra block
+            // is acknowledged separately.
+            let mut c = from;
+            let mut last_ack = acked;
+            while c <= to {
+                let end = (last_ack + agreed_w).min(to);
+                let end = if end < c { c } else { end };
+                c = end + 1;
+                if end == to && to < n && to - acked < agreed_w.min(n - acked) {
+                    // A short window: the client waits for the rest, then asks again.
+                    now += Duration::from_secs(1);
+                    client(&mut out, &mut now, self.tid, Self::ack_payload(wire(last_ack)));
+                    now += Duration::from_secs(1);
+                    client(&mut out, &mut now, self.tid, Self::ack_payload(wire(last_ack)));
+                    // The server then goes on from there.
+                    break;
+                }
+                if self.drop_ack == Some(end) && !dropped {
+                    dropped = true;
+                    // Lost; the server times out and resends from the last ACK.
+                    now += self.retransmit_after;
+                    let back = self.resend_back.min(acked);
+                    for r in (acked + 1 - back)..=end {
+                        send_data(&mut out, &mut now, r, false);
+                    }
+                }
+                client(&mut out, &mut now, self.tid, Self::ack_payload(wire(end)));
+                if self.dup_ack == Some(end) && !dup_done {
+                    dup_done = true;
+                    client(&mut out, &mut now, self.tid, Self::ack_payload(wire(end)));
+                    if self.sorcerer {
+                        pending_sorcerer = Some(end + 1);
+                    }
+                }
+                last_ack = end;
+            }
+            if last_ack == acked {
+                break;
+            }
+            acked = last_ack;
+        }
+        if self.no_final_empty {
+            now += Duration::from_secs(1);
+            client(&mut out, &mut now, self.tid, Self::ack_payload(wire(n)));
+            now += Duration::from_secs(1);
+            client(&mut out, &mut now, self.tid, Self::ack_payload(wire(n)));
+        }
+        out
+    }
+
+    fn results(&self) -> Vec<crate::RuleResult> {
+        let frames = self.trace();
+        let tf: Vec<crate::TraceFrame<'_>> = frames
+            .iter()
+            .enumerate()
+            .map(|(i, (sent, at, b))| crate::TraceFrame {
+                packet: i + 1,
+                at: *at,
+                sent: *sent,
+                frame: bootcheck_wire::frame::Frame::parse(LinkType::Ethernet, b).expect("frame parses"),
+                bytes: b,
+            })
+            .collect();
+        crate::check_trace(&crate::TraceView { frames: &tf })
+    }
+
+    /// `id` fails, and no other trace rule does.
+    pub fn assert_fails(&self, id: &str) {
+        let res = self.results();
+        let mine = res.iter().find(|x| x.rule.id == id).unwrap_or_else(|| panic!("no trace rule {id}"));
+        assert!(mine.verdict.is_fail(), "{id}: expected a failure, got {:?} on {self:?}", mine.verdict);
+        let others: Vec<_> =
+            res.iter().filter(|x| x.verdict.is_fail() && x.rule.id != id).map(|x| (x.rule.id, &x.verdict)).collect();
+        assert!(others.is_empty(), "{id}: other trace rules failed too: {others:?}");
+    }
+
+    /// No trace rule fails, and at least one TFTP rule passes.
+    pub fn assert_passes_all(&self) {
+        let res = self.results();
+        let bad: Vec<_> = res.iter().filter(|x| x.verdict.is_fail()).map(|x| (x.rule.id, &x.verdict)).collect();
+        assert!(bad.is_empty(), "{self:?}: {bad:?}");
+        assert!(res.iter().any(|x| x.verdict == Verdict::Pass), "{res:?}");
+    }
 }
