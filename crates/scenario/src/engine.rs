@@ -889,6 +889,7 @@ impl Execution {
         let mut client = TftpClient::new(mac, client_ip, port, first_hop, server, file, mode, options, now);
         client.duplicate_ack = t.duplicate_ack;
         client.drop_ack = t.drop_ack;
+        client.wrong_tid = t.wrong_tid;
         let first = client.rrq_frame()?;
         Ok((client, first))
     }
@@ -1107,6 +1108,28 @@ impl Execution {
                     })
                 ),
             });
+        } else if let Some(b) = t.withholding {
+            // Complete, but the last block's ACK was withheld and the block never
+            // came again (RFC 1350 §6: the sender of the last DATA retransmits it).
+            out.push(Mismatch {
+                field: "transfer".into(),
+                expected: format!("block {b} (the last) sent again after its ACK was lost"),
+                actual: "silence".into(),
+            });
+        }
+        if let Some(m) = &exp.wrong_tid_error {
+            let actual = match &t.stranger_answer {
+                Some(Ok((c, _))) => Val::Int(u64::from(*c)),
+                Some(Err(what)) => Val::Bytes(what.clone().into_bytes()),
+                None => Val::Absent,
+            };
+            if let Err(e) = m.check(&actual, None, s) {
+                out.push(Mismatch {
+                    field: "transfer.wrong-tid-error".into(),
+                    expected: e,
+                    actual: actual.to_string(),
+                });
+            }
         }
         if let Some(f) = &exp.site_file {
             let name = f.render(s)?;
@@ -1547,6 +1570,13 @@ struct TftpClient {
     drop_ack: Option<u16>,
     /// An ACK was withheld and nothing came from the server since.
     withholding: Option<u16>,
+    /// `wrong-tid`: after this DATA block, an ACK of it goes to the server's TID from
+    /// the client's port + 1 (RFC 1350 §4), before the real ACK.
+    wrong_tid: Option<u16>,
+    /// The other port's ACK was sent.
+    stranger_sent: bool,
+    /// What the server sent that other port: (ERROR code, message), or another packet.
+    stranger_answer: Option<Result<(u16, Vec<u8>), String>>,
     /// The last DATA that was neither the next block nor one already received:
     /// (block, the block expected).
     stray: Option<(u16, u16)>,
@@ -1593,21 +1623,43 @@ impl TftpClient {
             duplicate_ack: None,
             drop_ack: None,
             withholding: None,
+            wrong_tid: None,
+            stranger_sent: false,
+            stranger_answer: None,
             stray: None,
         }
     }
 
     fn udp(&self, dst_port: u16, payload: &[u8]) -> Result<Vec<u8>, String> {
+        self.udp_from(self.port, dst_port, payload)
+    }
+
+    fn udp_from(&self, src_port: u16, dst_port: u16, payload: &[u8]) -> Result<Vec<u8>, String> {
         let ep = UdpEndpoints {
             src_mac: self.mac,
             dst_mac: self.server_mac,
             src_ip: self.ip,
             dst_ip: self.server,
-            src_port: self.port,
+            src_port,
             dst_port,
             ttl: 64,
         };
         frame::build_udp(&ep, payload).map_err(|e| e.to_string())
+    }
+
+    /// A wrong-TID probe went out and nothing came back to its port yet.
+    fn stranger_pending(&self) -> bool {
+        self.stranger_sent && self.stranger_answer.is_none()
+    }
+
+    /// The port `wrong-tid` sends from: the client's port + 1 (wrapping within
+    /// 1024..=65535).
+    fn stranger_port(&self) -> u16 {
+        if self.port == u16::MAX {
+            1024
+        } else {
+            self.port + 1
+        }
     }
 
     fn rrq_frame(&self) -> Result<Vec<u8>, String> {
@@ -1652,6 +1704,11 @@ impl TftpClient {
     }
 
     fn on_timeout(&mut self, now: Duration) -> Option<Vec<u8>> {
+        if self.complete && self.withholding.is_none() {
+            // Complete, and waited for the wrong-TID probe's answer long enough.
+            self.done = true;
+            return None;
+        }
         self.retries += 1;
         if self.retries > TFTP_RETRIES {
             self.failure = Some(match self.stray {
@@ -1677,7 +1734,24 @@ impl TftpClient {
         }
         let ip = f.ipv4()?;
         let u = f.udp()?;
-        if ip.src != self.server || ip.dst != self.ip || u.dst_port != self.port {
+        if ip.src != self.server || ip.dst != self.ip {
+            return None;
+        }
+        if u.dst_port == self.stranger_port() && self.stranger_sent {
+            // The answer to the packet from the wrong TID: noted, never answered.
+            if self.stranger_answer.is_none() {
+                self.stranger_answer = Some(match tftp::Repr::parse_bytes(u.payload) {
+                    Ok(tftp::Repr::Error { code, message }) => Ok((code.into(), message.to_vec())),
+                    Ok(other) => Err(other.opcode().to_string()),
+                    Err(e) => Err(format!("a malformed packet ({e})")),
+                });
+            }
+            if self.complete && self.withholding.is_none() {
+                self.done = true;
+            }
+            return Some(Vec::new());
+        }
+        if u.dst_port != self.port {
             return None;
         }
         match self.tid {
@@ -1719,13 +1793,29 @@ impl TftpClient {
                     self.blocks += 1;
                     self.unacked += 1;
                     let last = data.len() < self.blksize;
+                    if self.wrong_tid == Some(block) && !self.stranger_sent {
+                        // A packet from another port (a wrong TID), before our ACK.
+                        let mut p = vec![0, 4];
+                        p.extend(block.to_be_bytes());
+                        let f = self.tid.map(|tid| self.udp_from(self.stranger_port(), tid, &p));
+                        if let Some(Ok(f)) = f {
+                            out.push(f);
+                            self.stranger_sent = true;
+                        }
+                    }
                     if last || self.unacked >= self.windowsize {
                         out.extend(self.ack(block, now));
                         self.unacked = 0;
                     }
                     if last {
                         self.complete = true;
-                        self.done = true;
+                        // With the final ACK withheld, wait for the server to send
+                        // the last block again (RFC 1350 §6); after a wrong-TID probe,
+                        // up to a second for its answer.
+                        self.done = self.withholding.is_none() && !self.stranger_pending();
+                        if self.stranger_pending() {
+                            self.retry_at = now + TFTP_RETRY;
+                        }
                     }
                 } else if behind <= 0x8000 && u64::from(behind) <= self.blocks {
                     // A block already received: a retransmission or a duplicate.
@@ -1736,6 +1826,9 @@ impl TftpClient {
                         // in order again (never ACK ahead).
                         let last = self.next_block.wrapping_sub(1);
                         out.extend(self.ack(last, now));
+                        if self.complete && self.withholding.is_none() {
+                            self.done = true;
+                        }
                     }
                 } else {
                     self.stray = Some((block, self.next_block));
@@ -1882,6 +1975,121 @@ mod tests {
         let scn: Scenario = serde_yaml::from_str(yaml).unwrap();
         let env = Env { site: site(), seed: 1, harness_mac: Mac([2, 0, 0, 0, 0x77, 1]), gateway_mac: None };
         run_virtual(Execution::new(scn, env).unwrap(), r).steps.into_iter().map(|s| s.verdict).collect()
+    }
+
+    /// A one-block TFTP server: DATA 1 of 100 octets from TID 50000 for any RRQ;
+    /// `stranger`: the ERROR code for a packet to the TID from another port;
+    /// `retransmit`: DATA 1 again after 1 s without its ACK.
+    struct OneBlock {
+        stranger: Option<u16>,
+        retransmit: bool,
+        client: Option<([u8; 6], Ipv4Addr, u16)>,
+        acked: bool,
+        due: Option<Duration>,
+    }
+
+    impl OneBlock {
+        fn new(stranger: Option<u16>, retransmit: bool) -> Self {
+            OneBlock { stranger, retransmit, client: None, acked: false, due: None }
+        }
+        fn to(&self, mac: [u8; 6], ip: Ipv4Addr, port: u16, payload: &[u8]) -> Vec<u8> {
+            let ep = UdpEndpoints {
+                src_mac: [2, 0, 0, 0, 0x5e, 1],
+                dst_mac: mac,
+                src_ip: Ipv4Addr::new(192, 0, 2, 1),
+                dst_ip: ip,
+                src_port: 50000,
+                dst_port: port,
+                ttl: 64,
+            };
+            frame::build_udp(&ep, payload).unwrap()
+        }
+        fn data(&self) -> Vec<u8> {
+            let (mac, ip, port) = self.client.unwrap();
+            let mut p = vec![0, 3, 0, 1];
+            p.extend([7u8; 100]);
+            self.to(mac, ip, port, &p)
+        }
+    }
+
+    impl Responder for OneBlock {
+        fn on_frame(&mut self, now: Duration, frame: &[u8]) -> Vec<Vec<u8>> {
+            let f = Frame::parse(LinkType::Ethernet, frame).unwrap();
+            let (Some(ip), Some(u)) = (f.ipv4(), f.udp()) else { return Vec::new() };
+            let mac = f.src_mac().unwrap();
+            if u.dst_port == 69 {
+                self.client = Some((mac, ip.src, u.src_port));
+                self.due = self.retransmit.then_some(now + Duration::from_secs(1));
+                return vec![self.data()];
+            }
+            match self.client {
+                Some((_, _, port)) if port == u.src_port => {
+                    self.acked = true;
+                    self.due = None;
+                    Vec::new()
+                }
+                _ => match self.stranger {
+                    Some(code) => {
+                        let mut p = vec![0, 5];
+                        p.extend(code.to_be_bytes());
+                        p.extend(b"Unknown transfer ID\0");
+                        vec![self.to(mac, ip.src, u.src_port, &p)]
+                    }
+                    None => Vec::new(),
+                },
+            }
+        }
+        fn next_timeout(&self) -> Option<Duration> {
+            self.due
+        }
+        fn on_timeout(&mut self, now: Duration) -> Vec<Vec<u8>> {
+            if self.acked || self.due.is_none_or(|d| d > now) {
+                return Vec::new();
+            }
+            self.due = None;
+            vec![self.data()]
+        }
+    }
+
+    fn tftp_mismatches(read: &str, expect: &str, r: &mut OneBlock) -> Vec<String> {
+        let yaml = format!(
+            "id: t/tftp\ntitle: t\nclient: ws1\nsteps:\n  - send: {{ tftp-read: {{ file: a, {read} }} }}\n    expect: {{ transfer: {{ within: 5s, {expect} }} }}\n"
+        );
+        match run(&yaml, r).pop() {
+            Some(StepVerdict::Pass) => Vec::new(),
+            Some(StepVerdict::Fail(ms)) => {
+                ms.iter().map(|m| format!("{}: {} / {}", m.field, m.expected, m.actual)).collect()
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_wrong_tid_probe_goes_from_the_next_port_and_its_answer_is_checked() {
+        assert_eq!(
+            tftp_mismatches("wrong-tid: 1", "size: 100, wrong-tid-error: 5", &mut OneBlock::new(Some(5), false)),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            tftp_mismatches("wrong-tid: 1", "size: 100, wrong-tid-error: 5", &mut OneBlock::new(None, false)),
+            ["transfer.wrong-tid-error: 5 / absent"]
+        );
+        assert_eq!(
+            tftp_mismatches("wrong-tid: 1", "wrong-tid-error: 5", &mut OneBlock::new(Some(4), false)),
+            ["transfer.wrong-tid-error: 5 / 4"]
+        );
+    }
+
+    #[test]
+    fn a_withheld_final_ack_waits_for_the_last_block_again() {
+        assert_eq!(
+            tftp_mismatches("drop-ack: 1", "size: 100, duplicate-data: 1", &mut OneBlock::new(None, true)),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            tftp_mismatches("drop-ack: 1", "size: 100", &mut OneBlock::new(None, false)),
+            ["transfer: block 1 (the last) sent again after its ACK was lost / silence"]
+        );
     }
 
     const AT_MOST_ONE: &str = "

@@ -593,8 +593,14 @@ pub struct TftpRead {
     /// Withhold the ACK of this block once, as if it were lost (0: the ACK of the
     /// OACK). The client then stays silent until the server sends again, so the
     /// transfer completes only if the server retransmits on its own timeout
-    /// (RFC 1350 §2).
+    /// (RFC 1350 §2). For the last block, the transfer must also see that block again
+    /// (RFC 1350 §6).
     pub drop_ack: Option<u16>,
+    /// After DATA block N arrives, send an ACK of it to the server's TID from another
+    /// port (the client's port + 1), before the real ACK: RFC 1350 §4 wants ERROR 5
+    /// at that port and the transfer undisturbed (see `wrong-tid-error` in
+    /// `transfer`).
+    pub wrong_tid: Option<u16>,
 }
 
 /// A RARP request (RFC 903 op 3).
@@ -867,6 +873,9 @@ pub struct TransferExpect {
     /// How many DATA packets arrived for a block already received (retransmissions
     /// and duplicates; 0 after `duplicate-ack` on a correct server).
     pub duplicate_data: Option<Matcher>,
+    /// After `wrong-tid`: the code of the ERROR the server sent to the other port
+    /// (`absent` when it sent nothing; another packet shows as its opcode).
+    pub wrong_tid_error: Option<Matcher>,
 }
 
 /// A duration written `2s`, `500ms`, `1.5s`, `1m`.
