@@ -327,7 +327,7 @@ impl Server {
             _ => None,
         };
         let max =
-            ask.max_size.map(usize::from).or(opt57).unwrap_or(DEFAULT_MAX_MESSAGE).max(DEFAULT_MAX_MESSAGE).min(MTU);
+            ask.max_size.map(usize::from).or(opt57).unwrap_or(DEFAULT_MAX_MESSAGE).clamp(DEFAULT_MAX_MESSAGE, MTU);
         max.saturating_sub(IP_UDP + HEADER_LEN)
     }
 

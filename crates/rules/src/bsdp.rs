@@ -936,6 +936,7 @@ pub(crate) mod testdata {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
     use super::testdata::{self, set_opt, set_sub, Base, DIAGS, MACOS};
     use crate::testkit::{Case, Crafted};

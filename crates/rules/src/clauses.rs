@@ -176,6 +176,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::unwrap_used)]
     fn a_specification_that_is_no_rfc_declares_its_prefix() {
         let clause = |id: &str| {
             format!("  - id: {id}\n    section: '1'\n    level: MUST\n    role: server\n    in-scope: true\n    text: t\n    observable: o\n")
