@@ -175,6 +175,13 @@ pub static RULES: &[Rule] = &[
         summary: "A relayed request's UDP checksum is correct for the changed message (or 0)",
         check: Check::Relay(forwarded_checksum),
     },
+    Rule {
+        id: "rfc1542/4.1.1/same-destination",
+        level: Level::Must,
+        clauses: &["rfc1542/4.1.1/same-destination-per-client"],
+        summary: "A relay agent relays every request of one client to the same destination",
+        check: Check::Trace(same_destination),
+    },
     // --- §4.1.2: the relay agent delivering a BOOTREPLY ---
     Rule {
         id: "rfc1542/4.1.2/foreign-giaddr-discarded",
@@ -690,6 +697,42 @@ fn foreign_giaddr_discarded(v: &RelayView<'_>) -> Verdict {
     }
 }
 
+fn same_destination(v: &crate::TraceView<'_>) -> Verdict {
+    // Relayed requests seen on the wire (giaddr set, to port 67, not the harness's own).
+    let mut first: Vec<(Vec<u8>, Ipv4Addr)> = Vec::new();
+    let mut relayed = false;
+    for t in v.frames.iter().filter(|t| !t.sent) {
+        let (Some(ip), Some(u)) = (t.frame.ipv4(), t.frame.udp()) else { continue };
+        if u.dst_port != SERVER_PORT || u.payload.first() != Some(&1) {
+            continue;
+        }
+        let Ok(b) = Bootp::new_checked(u.payload) else { continue };
+        if b.giaddr().is_unspecified() {
+            continue;
+        }
+        relayed = true;
+        let chaddr = b.chaddr_field().to_vec();
+        match first.iter().find(|(c, _)| *c == chaddr) {
+            None => first.push((chaddr, ip.dst)),
+            Some((_, d)) if *d == ip.dst => {}
+            Some((c, d)) => {
+                return Verdict::Fail(Box::new(crate::Evidence {
+                    packet: t.packet,
+                    offset: Some(ip.offset + 16),
+                    field: format!("relayed request destination for client {}", hex(c.get(..6).unwrap_or(c))),
+                    expected: format!("{d} (where its earlier requests went)"),
+                    seen: ip.dst.to_string(),
+                }))
+            }
+        }
+    }
+    if relayed {
+        Verdict::Pass
+    } else {
+        Verdict::NotApplicable
+    }
+}
+
 fn reply_delivered(v: &RelayView<'_>) -> Verdict {
     let Some(r) = v.reply else { return Verdict::NotApplicable };
     let Some(rb) = r.bootp.as_ref() else { return Verdict::NotApplicable };
@@ -762,7 +805,10 @@ pub(crate) mod tests {
     use std::net::Ipv4Addr;
 
     pub(crate) fn fails_on_a_crafted_trace() -> Vec<(&'static str, Crafted)> {
-        vec![("rfc1542/1.2/no-icmp-for-discards", Crafted::Trace(crate::testkit::TraceCase::IcmpPortUnreachable))]
+        vec![
+            ("rfc1542/1.2/no-icmp-for-discards", Crafted::Trace(crate::testkit::TraceCase::IcmpPortUnreachable)),
+            ("rfc1542/4.1.1/same-destination", Crafted::Trace(crate::testkit::TraceCase::RelayedToTwoServers)),
+        ]
     }
 
     pub(crate) fn server_rule_fails_on_a_crafted_reply() -> Vec<(&'static str, Crafted)> {
