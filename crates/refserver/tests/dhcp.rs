@@ -36,7 +36,8 @@ fn discover_gets_an_offer_of_the_fixed_address() {
     assert_eq!(p.chaddr(), &WS1_MAC);
     assert_eq!(p.sname(), b"bootsrv");
     assert_eq!(p.file(), b"/tftpboot/pxelinux.0");
-    assert_eq!(codes(&out.payload), vec![53, 54, 51, 3, 1, 6, 12, 13, 15]);
+    // The PRL asks router first; RFC 2132 §3.3 puts the subnet mask before it anyway.
+    assert_eq!(codes(&out.payload), vec![53, 54, 51, 1, 3, 6, 12, 13, 15]);
     assert_eq!(opt(&out.payload, 53), Some(vec![OFFER]));
     assert_eq!(opt(&out.payload, 54), Some(SERVER_IP.octets().to_vec()));
     assert_eq!(opt(&out.payload, 51), Some(INFINITE.to_vec()));

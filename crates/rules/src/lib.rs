@@ -55,7 +55,8 @@ pub enum Level {
 }
 
 impl Level {
-    /// MUST and MUST NOT: a failure makes a run fail unless recorded as a deviation.
+    /// MUST and MUST NOT: what `bootcheck rfc` measures coverage of. (In a run, a
+    /// failure of a rule of any level fails the scenario unless the target records it.)
     pub fn is_mandatory(self) -> bool {
         matches!(self, Level::Must | Level::MustNot)
     }
