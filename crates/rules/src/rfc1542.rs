@@ -403,6 +403,10 @@ fn unicast_to_client(p: &Pair<'_>) -> Verdict {
     }
     let Some((_, r)) = both(p) else { return Verdict::NotApplicable };
     let Some(dst) = p.reply.dst_ip() else { return Verdict::NotApplicable };
+    if r.yiaddr().is_unspecified() {
+        // No address to deliver to: `rfc951/7.3/yiaddr-filled` judges such a reply.
+        return Verdict::NotApplicable;
+    }
     let mac = p.reply.frame.dst_mac();
     let chaddr = r.chaddr();
     // Broadcast fallback (MAY), done properly.
