@@ -39,12 +39,19 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
+/// Servers that cannot run in the user namespace a non-root run uses, and why.
+const ROOT_ONLY: &[(&str, &str)] = &[(
+    "tftpd-hpa",
+    "tftpd-hpa 5.2 calls setgroups() for every transfer (initgroups(), even with -u root), which an unprivileged user namespace forbids, so it needs a lab made as root",
+)];
+
 /// Why `target` cannot run here, if it cannot. Panics in CI when its daemon is missing.
 fn skip_reason(target: &Target) -> Option<String> {
     let privilege = match privilege() {
         // As a normal user, `bootcheck run` enters a private user namespace and builds
-        // the lab there: the same suite runs.
-        Privilege::Root | Privilege::UserNamespaces => None,
+        // the lab there: the same suite runs, except for servers that cannot run there.
+        Privilege::Root => None,
+        Privilege::UserNamespaces => ROOT_ONLY.iter().find(|(n, _)| *n == target.name()).map(|(_, why)| *why),
         Privilege::None => Some("not root, and no user namespace can be made here"),
     };
     decide_skip(target, privilege, in_ci()).unwrap_or_else(|e| panic!("{e}"))
