@@ -234,9 +234,15 @@ fn a_failing_scenario_exits_1_with_diff_citation_and_pcap() {
     let pcap = out.join("pcap/rfc951_3_echoed-fields.pcapng");
     assert!(block.contains(&format!("pcap: {}", pcap.display())), "{block}");
     assert!(pcap.is_file(), "{} was not written", pcap.display());
-    // …and the one the fault does not touch passes.
-    assert!(stdout.lines().any(|l| l.starts_with("pass") && l.contains("rfc951/7.3/own-sname")), "{stdout}");
-    assert!(stdout.contains("1 passed, 1 failed"), "{stdout}");
+    // …and the one whose own expectations do not look at xid is caught by the rule
+    // catalogue, which judges every reply: RULE FAIL, the rule, packet and offset.
+    let rule = stdout
+        .lines()
+        .position(|l| l.starts_with("RULE FAIL") && l.contains("rfc951/7.3/own-sname"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let next = stdout.lines().nth(rule + 1).unwrap_or_default();
+    assert!(next.contains("breaks rfc951/3/xid-echoed (MUST)") && next.contains("packet 2 byte 46"), "{next}");
+    assert!(stdout.contains("0 passed, 2 failed"), "{stdout}");
     // Without the fault: exit 0.
     let o = run(&out, &["scenarios/bootp/echoed-fields.yaml"]);
     assert_eq!(code(&o), 0, "{}", text(&o.stdout));
