@@ -78,6 +78,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("clauses/rfc2349.yaml", include_str!("../clauses/rfc2349.yaml")),
     ("clauses/rfc7440.yaml", include_str!("../clauses/rfc7440.yaml")),
     ("clauses/rfc906.yaml", include_str!("../clauses/rfc906.yaml")),
+    ("clauses/rfc903.yaml", include_str!("../clauses/rfc903.yaml")),
     ("clauses/bsdp.yaml", include_str!("../clauses/bsdp.yaml")),
 ];
 

@@ -30,6 +30,7 @@ pub mod rfc2347;
 pub mod rfc2348;
 pub mod rfc2349;
 pub mod rfc7440;
+pub mod rfc903;
 pub mod rfc951;
 mod view;
 
@@ -197,6 +198,7 @@ pub fn catalogue() -> &'static [&'static Rule] {
             .chain(rfc2348::RULES)
             .chain(rfc2349::RULES)
             .chain(rfc7440::RULES)
+            .chain(rfc903::RULES)
             .collect()
     })
 }
@@ -289,6 +291,7 @@ mod tests {
             crate::rfc2348::tests::fails_on_a_crafted_trace(),
             crate::rfc2349::tests::fails_on_a_crafted_trace(),
             crate::rfc7440::tests::fails_on_a_crafted_trace(),
+            crate::rfc903::tests::fails_on_a_crafted_trace(),
         ]
         .concat();
         let mut covered = BTreeSet::new();

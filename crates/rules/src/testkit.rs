@@ -524,6 +524,8 @@ pub enum Crafted {
     Trace(TraceCase),
     /// A TFTP read (RFC 1350 and the option RFCs), judged by the trace rules.
     Tftp(TftpTrace),
+    /// A RARP exchange (RFC 903), judged by the trace rules.
+    Rarp(RarpTrace),
 }
 
 impl Crafted {
@@ -533,6 +535,7 @@ impl Crafted {
             Crafted::Relay(c) => c.assert_fails(id),
             Crafted::Trace(c) => c.assert_fails(id),
             Crafted::Tftp(c) => c.assert_fails(id),
+            Crafted::Rarp(c) => c.assert_fails(id),
         }
     }
 }
@@ -1261,5 +1264,111 @@ impl TftpTrace {
         let bad: Vec<_> = res.iter().filter(|x| x.verdict.is_fail()).map(|x| (x.rule.id, &x.verdict)).collect();
         assert!(bad.is_empty(), "{self:?}: {bad:?}");
         assert!(res.iter().any(|x| x.verdict == Verdict::Pass), "{res:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// RARP (RFC 903)
+// ---------------------------------------------------------------------------------
+
+/// An Ethernet frame carrying an Ethernet/IPv4 ARP body (no padding): ethertype,
+/// opcode, sender and target addresses.
+pub fn arp_frame(
+    src: [u8; 6],
+    dst: [u8; 6],
+    ethertype: u16,
+    op: u16,
+    (sha, spa): ([u8; 6], Ipv4Addr),
+    (tha, tpa): ([u8; 6], Ipv4Addr),
+) -> Vec<u8> {
+    let mut body = vec![0u8, 1, 0x08, 0x00, 6, 4];
+    body.extend_from_slice(&op.to_be_bytes());
+    body.extend_from_slice(&sha);
+    body.extend_from_slice(&spa.octets());
+    body.extend_from_slice(&tha);
+    body.extend_from_slice(&tpa.octets());
+    bootcheck_wire::frame::build_ethernet(src, dst, ethertype, &body)
+}
+
+/// A crafted RARP exchange: the harness's request reverse for CLIENT_MAC (broadcast,
+/// from CLIENT_MAC) and the server's reply reverse (from SERVER_MAC to CLIENT_MAC,
+/// sender SERVER_MAC/SERVER_IP, target CLIENT_MAC/CLIENT_IP), each changeable. Frame
+/// offsets: htype 14, ptype 16, hlen 18, plen 19, op 20, sha 22, spa 28, tha 32, tpa 38.
+#[derive(Debug, Clone)]
+pub struct RarpTrace {
+    pub request: Vec<u8>,
+    pub replies: Vec<Vec<u8>>,
+}
+
+impl RarpTrace {
+    pub fn known() -> Self {
+        let request = arp_frame(
+            CLIENT_MAC,
+            [0xff; 6],
+            0x8035,
+            3,
+            (CLIENT_MAC, Ipv4Addr::UNSPECIFIED),
+            (CLIENT_MAC, Ipv4Addr::UNSPECIFIED),
+        );
+        let reply = arp_frame(SERVER_MAC, CLIENT_MAC, 0x8035, 4, (SERVER_MAC, SERVER_IP), (CLIENT_MAC, CLIENT_IP));
+        RarpTrace { request, replies: vec![reply] }
+    }
+    pub fn request(mut self, f: fn(&mut Vec<u8>)) -> Self {
+        f(&mut self.request);
+        self
+    }
+    pub fn reply(mut self, f: fn(&mut Vec<u8>)) -> Self {
+        for r in &mut self.replies {
+            f(r);
+        }
+        self
+    }
+    pub fn silent(mut self) -> Self {
+        self.replies.clear();
+        self
+    }
+    fn results(&self) -> Vec<crate::RuleResult> {
+        let frames: Vec<(bool, &Vec<u8>)> =
+            std::iter::once((true, &self.request)).chain(self.replies.iter().map(|r| (false, r))).collect();
+        let tf: Vec<crate::TraceFrame<'_>> = frames
+            .iter()
+            .enumerate()
+            .map(|(i, (sent, b))| crate::TraceFrame {
+                packet: i + 1,
+                at: Duration::from_millis(i as u64),
+                sent: *sent,
+                frame: bootcheck_wire::frame::Frame::parse(LinkType::Ethernet, b).expect("frame parses"),
+                bytes: b,
+            })
+            .collect();
+        crate::check_trace(&crate::TraceView { frames: &tf })
+    }
+    /// `id` fails, and no other trace rule does.
+    pub fn assert_fails(&self, id: &str) {
+        let res = self.results();
+        let mine = res.iter().find(|x| x.rule.id == id).unwrap_or_else(|| panic!("no trace rule {id}"));
+        assert!(mine.verdict.is_fail(), "{id}: expected a failure, got {:?} on {self:?}", mine.verdict);
+        let others: Vec<_> =
+            res.iter().filter(|x| x.verdict.is_fail() && x.rule.id != id).map(|x| (x.rule.id, &x.verdict)).collect();
+        assert!(others.is_empty(), "{id}: other trace rules failed too: {others:?}");
+    }
+    /// No trace rule fails, and every RFC 903 rule passes.
+    pub fn assert_passes_all(&self) {
+        let res = self.results();
+        let bad: Vec<_> = res.iter().filter(|x| x.verdict.is_fail()).map(|x| (x.rule.id, &x.verdict)).collect();
+        assert!(bad.is_empty(), "{self:?}: {bad:?}");
+        let na: Vec<_> =
+            res.iter().filter(|x| x.rule.spec() == "rfc903" && x.verdict != Verdict::Pass).map(|x| x.rule.id).collect();
+        assert!(na.is_empty(), "{self:?}: RFC 903 rules not passing: {na:?}");
+    }
+    /// No RFC 903 rule applies, and no trace rule fails.
+    pub fn assert_not_applicable(&self) {
+        let res = self.results();
+        let bad: Vec<_> = res
+            .iter()
+            .filter(|x| x.verdict.is_fail() || (x.rule.spec() == "rfc903" && x.verdict != Verdict::NotApplicable))
+            .map(|x| (x.rule.id, &x.verdict))
+            .collect();
+        assert!(bad.is_empty(), "{self:?}: {bad:?}");
     }
 }
