@@ -6,7 +6,7 @@
 #   tcpdump            regenerating fuzz seed corpora; the lab-leak test captures with it
 #   iproute2, ethtool  the lab: network namespaces, veth pairs, offload switches
 #   bootp, dnsmasq, isc-dhcp-server, kea-dhcp4-server + kea-common (BOOTP hook),
-#   udhcpd, isc-dhcp-relay, tftpd-hpa
+#   udhcpd, isc-dhcp-relay, tftpd-hpa, rarpd
 #                      real servers and relay agents the live tests start inside the lab (never by the
 #                      package's own scripts: policy-rc.d below stops them from starting)
 # Packages that conflict in apt with one above are unpacked instead (`apt-get download`
@@ -17,7 +17,7 @@
 #                      libpcre2-8-0 and libwrap0 are in `pkgs` below
 set -euo pipefail
 pkgs=(libpcap-dev tshark tcpdump iproute2 ethtool bootp dnsmasq isc-dhcp-server kea-dhcp4-server kea-common udhcpd isc-dhcp-relay
-      tftpd-hpa libpcre2-8-0 libwrap0)
+      tftpd-hpa rarpd libpcre2-8-0 libwrap0)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

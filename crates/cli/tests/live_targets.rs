@@ -317,6 +317,11 @@ fn atftpd() {
 }
 
 #[test]
+fn rarpd() {
+    live("rarpd");
+}
+
+#[test]
 fn a_missing_daemon_is_skipped_outside_ci_and_fails_in_ci() {
     let t = Target::from_str(
         Path::new("/nonexistent/targets/gone.yaml"),
