@@ -119,7 +119,10 @@ pub fn check(result: &ExecutionResult, deviations: &BTreeMap<String, String>, ct
             })
         })
         .collect();
-    for res in bootcheck_rules::check_trace(&bootcheck_rules::TraceView { frames: &frames }) {
+    for res in bootcheck_rules::check_trace(&bootcheck_rules::TraceView {
+        frames: &frames,
+        checksums_meaningful: ctx.checksums_meaningful,
+    }) {
         if res.verdict == Verdict::NotApplicable {
             continue;
         }
@@ -291,7 +294,10 @@ pub fn check_relayed(
             })
         })
         .collect();
-    for res in bootcheck_rules::check_trace(&bootcheck_rules::TraceView { frames: &tf }) {
+    for res in bootcheck_rules::check_trace(&bootcheck_rules::TraceView {
+        frames: &tf,
+        checksums_meaningful: ctx.checksums_meaningful,
+    }) {
         fold.add(&res, deviations);
     }
     fold.done()

@@ -133,6 +133,13 @@ pub static RULES: &[Rule] = &[
         check: Check::Trace(error_not_retransmitted),
     },
     Rule {
+        id: "rfc1350/appendix/udp-checksum",
+        level: Level::Must,
+        clauses: &["rfc1350/appendix/udp-checksum"],
+        summary: "The UDP checksum of every TFTP packet from the server verifies, or is 0 (judged where checksums mean something: the lab turns offload off)",
+        check: Check::Trace(udp_checksum),
+    },
+    Rule {
         id: "rfc1350/3/udp-length",
         level: Level::Must,
         clauses: &["rfc1350/3/udp-length"],
@@ -1069,6 +1076,32 @@ fn udp_length(v: &TraceView<'_>) -> Verdict {
     })
 }
 
+fn udp_checksum(v: &TraceView<'_>) -> Verdict {
+    if !v.checksums_meaningful {
+        return Verdict::NotApplicable;
+    }
+    each(v, |t| {
+        let mut any = false;
+        for p in t.pkts.iter().filter(|p| p.by_server()) {
+            any = true;
+            if let Some(u) = p.t.frame.udp().filter(|u| u.checksum_ok == Some(false)) {
+                return Verdict::Fail(Box::new(Evidence {
+                    packet: p.packet(),
+                    offset: p.payload_at.checked_sub(2),
+                    field: "UDP checksum".into(),
+                    expected: "correct, or 0 (unused)".into(),
+                    seen: format!("{:#06x} (wrong)", u.checksum),
+                }));
+            }
+        }
+        if any {
+            Verdict::Pass
+        } else {
+            Verdict::NotApplicable
+        }
+    })
+}
+
 fn mail_mode_refused(v: &TraceView<'_>) -> Verdict {
     each(v, |t| {
         if t.mode() != Some(TransferMode::Mail) || !answered(t) {
@@ -1127,6 +1160,7 @@ pub(crate) mod tests {
                 Crafted::Tftp(TftpTrace::read(2000).duplicate_ack(1).sorcerer().relayed()),
             ),
             ("rfc1350/3/udp-length", Crafted::Tftp(TftpTrace::read(100).lying_udp_length())),
+            ("rfc1350/appendix/udp-checksum", Crafted::Tftp(TftpTrace::read(100).bad_server_checksums())),
             ("rfc1350/5/mail-mode-refused", Crafted::Tftp(TftpTrace::read(100).mode("mail"))),
         ]
     }

@@ -654,7 +654,7 @@ impl TraceCase {
                 bytes: b,
             })
             .collect();
-        crate::check_trace(&crate::TraceView { frames: &tf })
+        crate::check_trace(&crate::TraceView { frames: &tf, checksums_meaningful: true })
     }
 
     pub fn assert_fails(self, id: &str) {
@@ -735,6 +735,7 @@ pub struct TftpTrace {
     error: Option<Vec<u8>>,
     error_twice: bool,
     lying_len: bool,
+    bad_checksum: bool,
     rrq_repeated: bool,
     data_before_ack0: bool,
     relayed: bool,
@@ -778,6 +779,7 @@ impl TftpTrace {
             error: None,
             error_twice: false,
             lying_len: false,
+            bad_checksum: false,
             rrq_repeated: false,
             data_before_ack0: false,
             relayed: false,
@@ -931,6 +933,11 @@ impl TftpTrace {
     /// The first DATA's UDP length claims 10 octets more than there are.
     pub fn lying_udp_length(mut self) -> Self {
         self.lying_len = true;
+        self
+    }
+    /// Every packet from the server carries a wrong UDP checksum.
+    pub fn bad_server_checksums(mut self) -> Self {
+        self.bad_checksum = true;
         self
     }
     /// The RRQ is sent again after 1 s, and both copies are answered from two TIDs;
@@ -1233,7 +1240,15 @@ impl TftpTrace {
     }
 
     fn results(&self) -> Vec<crate::RuleResult> {
-        let frames = self.trace();
+        let mut frames = self.trace();
+        if self.bad_checksum {
+            for (sent, _, b) in &mut frames {
+                // Ethernet 14 + IPv4 20: the UDP checksum is at 40..42.
+                if !*sent && b.len() > 41 && b[23] == 17 {
+                    b[40] ^= 0x5a;
+                }
+            }
+        }
         let tf: Vec<crate::TraceFrame<'_>> = frames
             .iter()
             .enumerate()
@@ -1245,7 +1260,7 @@ impl TftpTrace {
                 bytes: b,
             })
             .collect();
-        crate::check_trace(&crate::TraceView { frames: &tf })
+        crate::check_trace(&crate::TraceView { frames: &tf, checksums_meaningful: true })
     }
 
     /// `id` fails, and no other trace rule does.
@@ -1341,7 +1356,7 @@ impl RarpTrace {
                 bytes: b,
             })
             .collect();
-        crate::check_trace(&crate::TraceView { frames: &tf })
+        crate::check_trace(&crate::TraceView { frames: &tf, checksums_meaningful: true })
     }
     /// `id` fails, and no other trace rule does.
     pub fn assert_fails(&self, id: &str) {

@@ -123,4 +123,6 @@ pub struct TraceFrame<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct TraceView<'a> {
     pub frames: &'a [TraceFrame<'a>],
+    /// UDP checksums mean something here (see [`Context::checksums_meaningful`]).
+    pub checksums_meaningful: bool,
 }
