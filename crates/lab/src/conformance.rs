@@ -77,73 +77,40 @@ pub fn check(result: &ExecutionResult, deviations: &BTreeMap<String, String>, ct
         .enumerate()
         .filter_map(|(i, t)| Some((t.dir, t.step, Msg::parse(i + 1, t.at, LinkType::Ethernet, &t.frame)?)))
         .collect();
-    let mut folded: BTreeMap<&'static str, RuleRecord> = BTreeMap::new();
+    let mut fold = Folder::default();
     for (q, r) in pair_up(&msgs) {
         let pair = Pair { request: &msgs[q].2, reply: &msgs[r].2, ctx };
         for res in bootcheck_rules::check_pair(&pair) {
-            if res.verdict == Verdict::NotApplicable {
-                continue;
-            }
-            let e = folded.entry(res.rule.id).or_insert_with(|| RuleRecord {
-                rule: res.rule.id.to_string(),
-                level: res.rule.level.to_string(),
-                verdict: "pass".into(),
-                checked: 0,
-                evidence: None,
-                packet: None,
-                deviation: None,
-            });
-            e.checked += 1;
-            if let Verdict::Fail(ev) = &res.verdict {
-                if !e.failed() {
-                    e.verdict = "fail".into();
-                    e.evidence = Some(ev.to_string());
-                    e.packet = Some(ev.packet);
-                    e.deviation = deviations.get(res.rule.id).cloned();
-                }
-            }
+            fold.add(&res, deviations);
         }
     }
-    // Rules over the whole trace (fragments, ICMP errors).
-    let frames: Vec<bootcheck_rules::TraceFrame<'_>> = result
-        .trace
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| {
-            Some(bootcheck_rules::TraceFrame {
-                packet: i + 1,
-                at: t.at,
-                sent: t.dir == Dir::Out,
-                frame: bootcheck_wire::frame::Frame::parse(LinkType::Ethernet, &t.frame).ok()?,
-                bytes: &t.frame,
-            })
-        })
-        .collect();
+    // Rules over the whole trace (fragments, ICMP errors, TFTP, RARP).
+    let frames = trace_frames(result.trace.iter().map(|t| (t.at, t.dir == Dir::Out, t.frame.as_slice())));
     for res in bootcheck_rules::check_trace(&bootcheck_rules::TraceView {
         frames: &frames,
         checksums_meaningful: ctx.checksums_meaningful,
     }) {
-        if res.verdict == Verdict::NotApplicable {
-            continue;
-        }
-        let mut rec = RuleRecord {
-            rule: res.rule.id.to_string(),
-            level: res.rule.level.to_string(),
-            verdict: "pass".into(),
-            checked: 1,
-            evidence: None,
-            packet: None,
-            deviation: None,
-        };
-        if let Verdict::Fail(ev) = &res.verdict {
-            rec.verdict = "fail".into();
-            rec.evidence = Some(ev.to_string());
-            rec.packet = Some(ev.packet);
-            rec.deviation = deviations.get(res.rule.id).cloned();
-        }
-        folded.insert(res.rule.id, rec);
+        fold.add(&res, deviations);
     }
-    folded.into_values().collect()
+    fold.done()
+}
+
+/// Parsed trace frames, numbered from 1 in order.
+fn trace_frames<'a>(
+    frames: impl Iterator<Item = (std::time::Duration, bool, &'a [u8])>,
+) -> Vec<bootcheck_rules::TraceFrame<'a>> {
+    frames
+        .enumerate()
+        .filter_map(|(i, (at, sent, bytes))| {
+            Some(bootcheck_rules::TraceFrame {
+                packet: i + 1,
+                at,
+                sent,
+                frame: bootcheck_wire::frame::Frame::parse(LinkType::Ethernet, bytes).ok()?,
+                bytes,
+            })
+        })
+        .collect()
 }
 
 /// Recorded rule deviations that did not happen: the rule was checked in this run
@@ -281,19 +248,7 @@ pub fn check_relayed(
         }
     }
     // Both links as one trace.
-    let tf: Vec<bootcheck_rules::TraceFrame<'_>> = frames
-        .iter()
-        .enumerate()
-        .filter_map(|(i, f)| {
-            Some(bootcheck_rules::TraceFrame {
-                packet: i + 1,
-                at: f.at,
-                sent: f.sent,
-                frame: bootcheck_wire::frame::Frame::parse(LinkType::Ethernet, &f.frame).ok()?,
-                bytes: &f.frame,
-            })
-        })
-        .collect();
+    let tf = trace_frames(frames.iter().map(|f| (f.at, f.sent, f.frame.as_slice())));
     for res in bootcheck_rules::check_trace(&bootcheck_rules::TraceView {
         frames: &tf,
         checksums_meaningful: ctx.checksums_meaningful,
