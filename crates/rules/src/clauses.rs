@@ -72,6 +72,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("clauses/rfc1542.yaml", include_str!("../clauses/rfc1542.yaml")),
     ("clauses/rfc1534.yaml", include_str!("../clauses/rfc1534.yaml")),
     ("clauses/rfc2132.yaml", include_str!("../clauses/rfc2132.yaml")),
+    ("clauses/rfc3046.yaml", include_str!("../clauses/rfc3046.yaml")),
     ("clauses/rfc1350.yaml", include_str!("../clauses/rfc1350.yaml")),
     ("clauses/rfc2347.yaml", include_str!("../clauses/rfc2347.yaml")),
     ("clauses/rfc2348.yaml", include_str!("../clauses/rfc2348.yaml")),

@@ -123,7 +123,12 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "rfc1542/4.1.1/request-intact",
         level: Level::Must,
-        clauses: &["rfc1542/4.1.1/request-fields-preserved", "rfc1542/2.3/chaddr-preserved-relay", "rfc1542/2.3/chaddr-no-bit-reversal"],
+        clauses: &[
+            "rfc1542/4.1.1/request-fields-preserved",
+            "rfc1542/2.3/chaddr-preserved-relay",
+            "rfc1542/2.3/chaddr-no-bit-reversal",
+            "rfc3046/2.1/no-overload",
+        ],
         summary: "A relayed request is unchanged except hops and giaddr (and an RFC 3046 relay agent option)",
         check: Check::Relay(request_intact),
     },
@@ -181,6 +186,20 @@ pub static RULES: &[Rule] = &[
         clauses: &["rfc1542/4.1.1/same-destination-per-client"],
         summary: "A relay agent relays every request of one client to the same destination",
         check: Check::Trace(same_destination),
+    },
+    Rule {
+        id: "rfc3046/2.1/agent-option-last",
+        level: Level::Must,
+        clauses: &["rfc3046/2.1/added-last"],
+        summary: "An option 82 a relay agent adds is the last option of the relayed request, before End",
+        check: Check::Relay(agent_option_last),
+    },
+    Rule {
+        id: "rfc3046/2.1/agent-option-removed",
+        level: Level::Must,
+        clauses: &["rfc3046/2.1/echoed-option-removed"],
+        summary: "A reply delivered to the client carries no option 82 the client did not send (the relay removes the server's echo)",
+        check: Check::Relay(agent_option_removed),
     },
     // --- §4.1.2: the relay agent delivering a BOOTREPLY ---
     Rule {
@@ -737,6 +756,50 @@ fn same_destination(v: &crate::TraceView<'_>) -> Verdict {
     }
 }
 
+/// Codes of the options in the options field, in order (RFC 3046 options never go in
+/// sname/file), with their offsets.
+fn option_codes(b: &Bootp<&[u8]>) -> Vec<(u8, usize)> {
+    b.walk()
+        .filter_map(|it| match it {
+            Ok(Item::Option(o)) if o.area == bootcheck_wire::Area::Options => Some((o.option.code, o.offset)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn agent_option_last(v: &RelayView<'_>) -> Verdict {
+    let Some((q, f, fb)) = fwd(v) else { return Verdict::NotApplicable };
+    if q.find(82).is_some() {
+        return Verdict::NotApplicable;
+    }
+    let codes = option_codes(fb);
+    let Some(i) = codes.iter().position(|(c, _)| *c == 82) else { return Verdict::NotApplicable };
+    match codes.get(i + 1) {
+        None => Verdict::Pass,
+        Some((c, at)) => fail(
+            f,
+            f.at_field(*at),
+            "relayed request options",
+            "option 82 last (before End)",
+            format!("option {c} after option 82"),
+        ),
+    }
+}
+
+fn agent_option_removed(v: &RelayView<'_>) -> Verdict {
+    let Some(d) = v.delivered else { return Verdict::NotApplicable };
+    let (Some(q), Some(db)) = (v.request.bootp.as_ref(), d.bootp.as_ref()) else { return Verdict::NotApplicable };
+    if q.find(82).is_some() {
+        return Verdict::NotApplicable;
+    }
+    match option_codes(db).into_iter().find(|(c, _)| *c == 82) {
+        None => Verdict::Pass,
+        Some((_, at)) => {
+            fail(d, d.at_field(at), "delivered reply option 82", "absent (removed by the relay)", "present")
+        }
+    }
+}
+
 fn reply_delivered(v: &RelayView<'_>) -> Verdict {
     let Some(r) = v.reply else { return Verdict::NotApplicable };
     let Some(rb) = r.bootp.as_ref() else { return Verdict::NotApplicable };
@@ -888,6 +951,28 @@ pub(crate) mod tests {
     pub(crate) fn relay_rule_fails_on_a_crafted_exchange() -> Vec<(&'static str, Crafted)> {
         vec![
             ("rfc1542/4.1/discard-bootpc", Crafted::Relay(RelayCase::default().request_to_port(68))),
+            (
+                "rfc3046/2.1/agent-option-last",
+                // The client sent option 12; the relay put its 82 before it.
+                Crafted::Relay(
+                    RelayCase::request(|q| {
+                        q[240..243].copy_from_slice(&[12, 1, b'x']);
+                        q[243] = 255;
+                    })
+                    .then_forwarded(|f| {
+                        f[240..249].copy_from_slice(&[82, 4, 1, 2, 0, 7, 12, 1, b'x']);
+                        f[249] = 255;
+                    }),
+                ),
+            ),
+            (
+                "rfc3046/2.1/agent-option-removed",
+                Crafted::Relay(RelayCase::delivered(|d| {
+                    // The server's options end at 252 (End); put the echo before End.
+                    d[252..258].copy_from_slice(&[82, 4, 1, 2, 0, 7]);
+                    d[258] = 255;
+                })),
+            ),
             ("rfc1542/4.1/inconsistent-discarded", Crafted::Relay(RelayCase::request(|q| q.truncate(241)))),
             ("rfc1542/4.1/relays-valid-requests", Crafted::Relay(RelayCase::request(|q| q[10] = 0x01).not_forwarded())),
             ("rfc1542/4/not-straight-through", Crafted::Relay(RelayCase::default().forwarded_from_client())),
