@@ -1,5 +1,6 @@
 //! `bootcheck run`, `list`, `targets`, `lab`, `refserver`.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -274,9 +275,15 @@ pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
     // whole-suite run that is a failure (the record must be updated); on a subset it is
     // a note, since the scenario that shows the deviation may not have run.
     let stale = if mode == Mode::Lab {
-        let mut profile = bootcheck_lab::Target::load_named(Path::new("targets"), &target_name)
-            .map(|t| t.profile.rule_deviations.clone())
-            .unwrap_or_default();
+        // Behind a relay only the relay-agent scenarios run, so the server's own
+        // recorded deviations cannot be judged stale there: only the relay's are.
+        let mut profile = if args.relay.is_some() {
+            BTreeMap::new()
+        } else {
+            bootcheck_lab::Target::load_named(Path::new("targets"), &target_name)
+                .map(|t| t.profile.rule_deviations.clone())
+                .unwrap_or_default()
+        };
         if let Some(r) = &args.relay {
             if let Ok(t) = bootcheck_lab::Target::load_named(Path::new("targets"), r) {
                 profile.extend(t.profile.rule_deviations.clone());
