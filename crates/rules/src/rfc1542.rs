@@ -292,12 +292,8 @@ fn no_icmp_for_discards(v: &crate::TraceView<'_>) -> Verdict {
     Verdict::Pass
 }
 
-fn both<'p>(p: &'p Pair<'_>) -> Option<(&'p Bootp<&'p [u8]>, &'p Bootp<&'p [u8]>)> {
-    Some((p.request.bootp.as_ref()?, p.reply.bootp.as_ref()?))
-}
-
 fn ciaddr_preserved(p: &Pair<'_>) -> Verdict {
-    let Some((q, r)) = both(p) else { return Verdict::NotApplicable };
+    let Some((q, r)) = p.bootp() else { return Verdict::NotApplicable };
     if q.ciaddr() == r.ciaddr() {
         Verdict::Pass
     } else {
@@ -306,7 +302,7 @@ fn ciaddr_preserved(p: &Pair<'_>) -> Verdict {
 }
 
 fn to_ciaddr(p: &Pair<'_>) -> Verdict {
-    let Some((q, _)) = both(p) else { return Verdict::NotApplicable };
+    let Some((q, _)) = p.bootp() else { return Verdict::NotApplicable };
     let Some(dst) = p.reply.dst_ip() else { return Verdict::NotApplicable };
     if q.ciaddr().is_unspecified() {
         return Verdict::NotApplicable;
@@ -341,7 +337,7 @@ fn client_port(p: &Pair<'_>) -> Verdict {
 }
 
 fn to_relay(p: &Pair<'_>) -> Verdict {
-    let Some((q, _)) = both(p) else { return Verdict::NotApplicable };
+    let Some((q, _)) = p.bootp() else { return Verdict::NotApplicable };
     let Some(dst) = p.reply.dst_ip() else { return Verdict::NotApplicable };
     if q.giaddr().is_unspecified() || !q.ciaddr().is_unspecified() {
         return Verdict::NotApplicable;
@@ -368,7 +364,7 @@ fn relay_port(p: &Pair<'_>) -> Verdict {
 }
 
 fn preserve_broadcast_flag(p: &Pair<'_>) -> Verdict {
-    let Some((q, r)) = both(p) else { return Verdict::NotApplicable };
+    let Some((q, r)) = p.bootp() else { return Verdict::NotApplicable };
     if q.giaddr().is_unspecified() || !q.broadcast() {
         // A server MAY set the flag on its own knowledge; clearing it is the failure.
         return Verdict::NotApplicable;
@@ -388,7 +384,7 @@ fn preserve_broadcast_flag(p: &Pair<'_>) -> Verdict {
 
 /// The direct-delivery case of §5.4: no giaddr, no ciaddr.
 fn direct(p: &Pair<'_>) -> Option<bool> {
-    let (q, _) = both(p)?;
+    let (q, _) = p.bootp()?;
     (q.giaddr().is_unspecified() && q.ciaddr().is_unspecified()).then(|| q.broadcast())
 }
 
@@ -420,7 +416,7 @@ fn unicast_to_client(p: &Pair<'_>) -> Verdict {
     if direct(p) != Some(false) {
         return Verdict::NotApplicable;
     }
-    let Some((_, r)) = both(p) else { return Verdict::NotApplicable };
+    let Some((_, r)) = p.bootp() else { return Verdict::NotApplicable };
     let Some(dst) = p.reply.dst_ip() else { return Verdict::NotApplicable };
     if r.yiaddr().is_unspecified() {
         // No address to deliver to: `rfc951/7.3/yiaddr-filled` judges such a reply.

@@ -121,12 +121,6 @@ pub static RULES: &[Rule] = &[
     },
 ];
 
-fn both<'p>(
-    p: &'p Pair<'_>,
-) -> Option<(&'p bootcheck_wire::bootp::Packet<&'p [u8]>, &'p bootcheck_wire::bootp::Packet<&'p [u8]>)> {
-    Some((p.request.bootp.as_ref()?, p.reply.bootp.as_ref()?))
-}
-
 fn op_bootreply(p: &Pair<'_>) -> Verdict {
     let Some(&op) = p.reply.payload.first() else { return Verdict::NotApplicable };
     if op == Op::BOOTREPLY {
@@ -137,7 +131,7 @@ fn op_bootreply(p: &Pair<'_>) -> Verdict {
 }
 
 fn xid_echoed(p: &Pair<'_>) -> Verdict {
-    let Some((q, r)) = both(p) else { return Verdict::NotApplicable };
+    let Some((q, r)) = p.bootp() else { return Verdict::NotApplicable };
     if q.xid() == r.xid() {
         Verdict::Pass
     } else {
@@ -152,7 +146,7 @@ fn xid_echoed(p: &Pair<'_>) -> Verdict {
 }
 
 fn htype_hlen_echoed(p: &Pair<'_>) -> Verdict {
-    let Some((q, r)) = both(p) else { return Verdict::NotApplicable };
+    let Some((q, r)) = p.bootp() else { return Verdict::NotApplicable };
     if q.htype() != r.htype() {
         return fail(p.reply, p.reply.at_field(field::HTYPE), "reply.htype", q.htype(), r.htype());
     }
@@ -163,7 +157,7 @@ fn htype_hlen_echoed(p: &Pair<'_>) -> Verdict {
 }
 
 fn chaddr_echoed(p: &Pair<'_>) -> Verdict {
-    let Some((q, r)) = both(p) else { return Verdict::NotApplicable };
+    let Some((q, r)) = p.bootp() else { return Verdict::NotApplicable };
     let (a, b) = (q.chaddr_field(), r.chaddr_field());
     match a.iter().zip(b).position(|(x, y)| x != y) {
         None => Verdict::Pass,
@@ -221,7 +215,7 @@ fn cstr(b: &[u8]) -> &[u8] {
 }
 
 fn sname_other_server(p: &Pair<'_>) -> Verdict {
-    let Some((q, r)) = both(p) else { return Verdict::NotApplicable };
+    let Some((q, r)) = p.bootp() else { return Verdict::NotApplicable };
     let asked = cstr(q.sname_field());
     if asked.is_empty() || q.overload().is_some_and(|o| o.sname()) {
         return Verdict::NotApplicable;
@@ -247,7 +241,7 @@ fn sname_other_server(p: &Pair<'_>) -> Verdict {
 }
 
 fn yiaddr_filled(p: &Pair<'_>) -> Verdict {
-    let Some((q, r)) = both(p) else { return Verdict::NotApplicable };
+    let Some((q, r)) = p.bootp() else { return Verdict::NotApplicable };
     if !q.ciaddr().is_unspecified() {
         return Verdict::NotApplicable;
     }
@@ -354,7 +348,7 @@ fn forwarded_giaddr(v: &crate::TraceView<'_>) -> Verdict {
 }
 
 fn giaddr_echoed(p: &Pair<'_>) -> Verdict {
-    let Some((q, r)) = both(p) else { return Verdict::NotApplicable };
+    let Some((q, r)) = p.bootp() else { return Verdict::NotApplicable };
     if q.giaddr() == r.giaddr() {
         Verdict::Pass
     } else {

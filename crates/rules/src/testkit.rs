@@ -498,12 +498,7 @@ impl RelayCase {
 
     /// `id` fails, and no other relay rule does.
     pub fn assert_fails(&self, id: &str) {
-        let res = self.results();
-        let mine = res.iter().find(|x| x.rule.id == id).unwrap_or_else(|| panic!("no relay rule {id}"));
-        assert!(mine.verdict.is_fail(), "{id}: expected a failure, got {:?}", mine.verdict);
-        let others: Vec<_> =
-            res.iter().filter(|x| x.verdict.is_fail() && x.rule.id != id).map(|x| (x.rule.id, &x.verdict)).collect();
-        assert!(others.is_empty(), "{id}: other relay rules failed too: {others:?}");
+        assert_only_failure(&self.results(), id, self);
     }
 
     /// No relay rule fails, and at least one passes.
@@ -643,26 +638,11 @@ impl TraceCase {
 
     fn results(self) -> Vec<crate::RuleResult> {
         let frames = self.frames();
-        let tf: Vec<crate::TraceFrame<'_>> = frames
-            .iter()
-            .enumerate()
-            .map(|(i, (sent, b))| crate::TraceFrame {
-                packet: i + 1,
-                at: Duration::ZERO,
-                sent: *sent,
-                frame: bootcheck_wire::frame::Frame::parse(LinkType::Ethernet, b).expect("frame parses"),
-                bytes: b,
-            })
-            .collect();
-        crate::check_trace(&crate::TraceView { frames: &tf, checksums_meaningful: true })
+        run_trace(frames.iter().map(|(sent, b)| (*sent, Duration::ZERO, b.as_slice())))
     }
 
     pub fn assert_fails(self, id: &str) {
-        let res = self.results();
-        let mine = res.iter().find(|x| x.rule.id == id).unwrap_or_else(|| panic!("no trace rule {id}"));
-        assert!(mine.verdict.is_fail(), "{id}: expected a failure, got {:?}", mine.verdict);
-        let others: Vec<_> = res.iter().filter(|x| x.verdict.is_fail() && x.rule.id != id).map(|x| x.rule.id).collect();
-        assert!(others.is_empty(), "{id}: other trace rules failed too: {others:?}");
+        assert_only_failure(&self.results(), id, &self);
     }
 
     pub fn assert_passes_all(self) {
@@ -670,6 +650,30 @@ impl TraceCase {
         assert!(res.iter().all(|x| !x.verdict.is_fail()), "{res:?}");
         assert!(res.iter().any(|x| x.verdict == Verdict::Pass), "{res:?}");
     }
+}
+
+/// Parse `frames` (sent by the harness?, when, octets) and run every trace rule.
+fn run_trace<'b>(frames: impl Iterator<Item = (bool, Duration, &'b [u8])>) -> Vec<crate::RuleResult> {
+    let tf: Vec<crate::TraceFrame<'_>> = frames
+        .enumerate()
+        .map(|(i, (sent, at, b))| crate::TraceFrame {
+            packet: i + 1,
+            at,
+            sent,
+            frame: bootcheck_wire::frame::Frame::parse(LinkType::Ethernet, b).expect("frame parses"),
+            bytes: b,
+        })
+        .collect();
+    crate::check_trace(&crate::TraceView { frames: &tf, checksums_meaningful: true })
+}
+
+/// `id` is among `res` and fails, and no other rule in `res` does.
+fn assert_only_failure(res: &[crate::RuleResult], id: &str, case: &dyn std::fmt::Debug) {
+    let mine = res.iter().find(|x| x.rule.id == id).unwrap_or_else(|| panic!("no rule {id} of this kind"));
+    assert!(mine.verdict.is_fail(), "{id}: expected a failure, got {:?} on {case:?}", mine.verdict);
+    let others: Vec<_> =
+        res.iter().filter(|x| x.verdict.is_fail() && x.rule.id != id).map(|x| (x.rule.id, &x.verdict)).collect();
+    assert!(others.is_empty(), "{id}: other rules failed too: {others:?}");
 }
 
 /// The Internet checksum.
@@ -1249,28 +1253,12 @@ impl TftpTrace {
                 }
             }
         }
-        let tf: Vec<crate::TraceFrame<'_>> = frames
-            .iter()
-            .enumerate()
-            .map(|(i, (sent, at, b))| crate::TraceFrame {
-                packet: i + 1,
-                at: *at,
-                sent: *sent,
-                frame: bootcheck_wire::frame::Frame::parse(LinkType::Ethernet, b).expect("frame parses"),
-                bytes: b,
-            })
-            .collect();
-        crate::check_trace(&crate::TraceView { frames: &tf, checksums_meaningful: true })
+        run_trace(frames.iter().map(|(sent, at, b)| (*sent, *at, b.as_slice())))
     }
 
     /// `id` fails, and no other trace rule does.
     pub fn assert_fails(&self, id: &str) {
-        let res = self.results();
-        let mine = res.iter().find(|x| x.rule.id == id).unwrap_or_else(|| panic!("no trace rule {id}"));
-        assert!(mine.verdict.is_fail(), "{id}: expected a failure, got {:?} on {self:?}", mine.verdict);
-        let others: Vec<_> =
-            res.iter().filter(|x| x.verdict.is_fail() && x.rule.id != id).map(|x| (x.rule.id, &x.verdict)).collect();
-        assert!(others.is_empty(), "{id}: other trace rules failed too: {others:?}");
+        assert_only_failure(&self.results(), id, self);
     }
 
     /// No trace rule fails, and at least one TFTP rule passes.
@@ -1345,27 +1333,13 @@ impl RarpTrace {
     fn results(&self) -> Vec<crate::RuleResult> {
         let frames: Vec<(bool, &Vec<u8>)> =
             std::iter::once((true, &self.request)).chain(self.replies.iter().map(|r| (false, r))).collect();
-        let tf: Vec<crate::TraceFrame<'_>> = frames
-            .iter()
-            .enumerate()
-            .map(|(i, (sent, b))| crate::TraceFrame {
-                packet: i + 1,
-                at: Duration::from_millis(i as u64),
-                sent: *sent,
-                frame: bootcheck_wire::frame::Frame::parse(LinkType::Ethernet, b).expect("frame parses"),
-                bytes: b,
-            })
-            .collect();
-        crate::check_trace(&crate::TraceView { frames: &tf, checksums_meaningful: true })
+        run_trace(
+            frames.iter().enumerate().map(|(i, (sent, b))| (*sent, Duration::from_millis(i as u64), b.as_slice())),
+        )
     }
     /// `id` fails, and no other trace rule does.
     pub fn assert_fails(&self, id: &str) {
-        let res = self.results();
-        let mine = res.iter().find(|x| x.rule.id == id).unwrap_or_else(|| panic!("no trace rule {id}"));
-        assert!(mine.verdict.is_fail(), "{id}: expected a failure, got {:?} on {self:?}", mine.verdict);
-        let others: Vec<_> =
-            res.iter().filter(|x| x.verdict.is_fail() && x.rule.id != id).map(|x| (x.rule.id, &x.verdict)).collect();
-        assert!(others.is_empty(), "{id}: other trace rules failed too: {others:?}");
+        assert_only_failure(&self.results(), id, self);
     }
     /// No trace rule fails, and every RFC 903 rule passes.
     pub fn assert_passes_all(&self) {

@@ -79,6 +79,13 @@ pub struct Pair<'a> {
     pub ctx: &'a Context,
 }
 
+impl<'a> Pair<'a> {
+    /// Both BOOTP views (request, reply), when both hold a whole fixed header.
+    pub fn bootp(&self) -> Option<(&'a Bootp<&'a [u8]>, &'a Bootp<&'a [u8]>)> {
+        Some((self.request.bootp.as_ref()?, self.reply.bootp.as_ref()?))
+    }
+}
+
 /// What is known about the relay agent under observation.
 #[derive(Debug, Clone)]
 pub struct RelayContext {
