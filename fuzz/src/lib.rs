@@ -208,7 +208,7 @@ pub fn check_packet(bytes: &[u8]) -> Vec<Error> {
     let _ = (p.sname(), p.file(), p.vend(), p.message_type(), p.overload());
     if p.vend_kind() == VendKind::Cmu {
         let c = bootp::CmuVend(p.vend());
-        let _ = (c.flags(), c.subnet_mask(), c.time_offset(), c.gateway(), c.dns(), c.ien116(), c.time_servers());
+        let _ = (c.flags(), c.subnet_mask(), c.gateway(), c.dns(), c.ien116(), c.time_servers());
     }
     // The walk: every option lies inside the message, areas come in RFC 3396 order.
     let mut walk = p.walk();
