@@ -1,6 +1,7 @@
 //! `bootcheck`: the command-line front end. Thin by design: it parses arguments, picks
 //! the backend and prints reports; the work is in the library crates.
 
+mod check;
 mod decode;
 mod matrix;
 mod report;
@@ -133,6 +134,9 @@ enum Command {
     /// Clause traceability: every MUST/SHOULD of RFC 951, 1542, 1534 and 2132 with the
     /// rules and scenarios covering it, and the coverage.
     Rfc(rfc::RfcArgs),
+    /// Check captures offline: every BOOTP/DHCP/BSDP, TFTP and RARP exchange in pcap or
+    /// pcapng files against the RFC rule catalogue, with a verdict per exchange.
+    Check(check::CheckArgs),
     /// Decode every BOOTP/DHCP, TFTP and ARP/RARP packet of pcap or pcapng captures,
     /// with every finding (lying lengths, malformed options…).
     Decode {
@@ -159,6 +163,7 @@ fn main() -> ExitCode {
             print!("{}", bootcheck_scenario::schema_json());
             EXIT_OK
         }
+        Command::Check(args) => check::check(&args),
         Command::Decode { captures } => decode::decode(&captures),
         Command::Rfc(args) => rfc::rfc(&args),
         Command::Matrix(args) => matrix::matrix(&args),

@@ -304,7 +304,8 @@ fn ciaddr_preserved(p: &Pair<'_>) -> Verdict {
 fn to_ciaddr(p: &Pair<'_>) -> Verdict {
     let Some((q, _)) = p.bootp() else { return Verdict::NotApplicable };
     let Some(dst) = p.reply.dst_ip() else { return Verdict::NotApplicable };
-    if q.ciaddr().is_unspecified() {
+    // §5.4 looks at giaddr first: a relayed request's reply goes to the relay.
+    if q.ciaddr().is_unspecified() || !q.giaddr().is_unspecified() {
         return Verdict::NotApplicable;
     }
     if dst == q.ciaddr() {
@@ -866,6 +867,30 @@ pub(crate) mod tests {
     use crate::testkit::{Case, Crafted, RelayCase};
     use rstest::rstest;
     use std::net::Ipv4Addr;
+
+    /// §5.4 looks at giaddr before ciaddr: a relayed request with ciaddr set is
+    /// answered through the relay, and the ciaddr rule does not apply.
+    #[test]
+    fn ciaddr_delivery_yields_to_giaddr() {
+        Case::both(|q| q[12..16].copy_from_slice(&[192, 0, 2, 50]), |r| r[12..16].copy_from_slice(&[192, 0, 2, 50]))
+            .with_endpoints(|e| e.dst_ip = Ipv4Addr::new(192, 0, 2, 50))
+            .assert_passes("rfc1542/5.4/to-ciaddr");
+        Case::both(
+            |q| {
+                q[12..16].copy_from_slice(&[192, 0, 2, 50]);
+                q[24..28].copy_from_slice(&[198, 51, 100, 1]);
+            },
+            |r| {
+                r[12..16].copy_from_slice(&[192, 0, 2, 50]);
+                r[24..28].copy_from_slice(&[198, 51, 100, 1]);
+            },
+        )
+        .with_endpoints(|e| {
+            e.dst_ip = Ipv4Addr::new(198, 51, 100, 1);
+            e.dst_port = 67;
+        })
+        .assert_not_applicable("rfc1542/5.4/to-ciaddr");
+    }
 
     pub(crate) fn fails_on_a_crafted_trace() -> Vec<(&'static str, Crafted)> {
         vec![

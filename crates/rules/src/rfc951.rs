@@ -245,6 +245,14 @@ fn yiaddr_filled(p: &Pair<'_>) -> Verdict {
     if !q.ciaddr().is_unspecified() {
         return Verdict::NotApplicable;
     }
+    // DHCP (RFC 2131 §4.3.1): only an OFFER or ACK to a DISCOVER or REQUEST carries an
+    // address; a NAK, or the ACK to an INFORM, has yiaddr 0.
+    use bootcheck_wire::options::MessageType as M;
+    if let Some(t) = q.message_type() {
+        if !matches!(t, M::Discover | M::Request) || r.message_type() == Some(M::Nak) {
+            return Verdict::NotApplicable;
+        }
+    }
     if r.yiaddr().is_unspecified() {
         fail(p.reply, p.reply.at_field(field::YIADDR.start), "reply.yiaddr", "the client's address", "0.0.0.0")
     } else {
@@ -254,6 +262,11 @@ fn yiaddr_filled(p: &Pair<'_>) -> Verdict {
 
 fn siaddr_filled(p: &Pair<'_>) -> Verdict {
     let Some(r) = p.reply.bootp.as_ref() else { return Verdict::NotApplicable };
+    // A DHCP client's reply names a next server only if there is one (RFC 2131
+    // §4.3.1: siaddr is "the address of the next server to use in bootstrap").
+    if !p.request.is_pure_bootp() {
+        return Verdict::NotApplicable;
+    }
     if r.siaddr().is_unspecified() {
         fail(p.reply, p.reply.at_field(field::SIADDR.start), "reply.siaddr", "a server address", "0.0.0.0")
     } else {
@@ -411,6 +424,48 @@ pub(crate) mod tests {
     #[test]
     fn a_correct_reply_passes_every_rfc951_rule() {
         Case::default().assert_passes_all("rfc951/");
+    }
+
+    /// DHCP (RFC 2131 §4.3.1) relaxes siaddr and yiaddr: no next server, a NAK, the
+    /// ACK to an INFORM; a DHCPOFFER still needs its yiaddr.
+    #[test]
+    fn dhcp_replies_without_siaddr_or_yiaddr_where_dhcp_allows_it() {
+        // DISCOVER → OFFER with siaddr 0: siaddr not judged, yiaddr still is.
+        let discover = Case::both(
+            |q| q[240..244].copy_from_slice(&[53, 1, 1, 255]),
+            |r| {
+                r[20..24].fill(0);
+                r[252..256].copy_from_slice(&[53, 1, 2, 255]);
+            },
+        );
+        discover.assert_not_applicable("rfc951/7.3/siaddr-filled");
+        discover.assert_passes("rfc951/7.3/yiaddr-filled");
+        assert!(Case::both(
+            |q| q[240..244].copy_from_slice(&[53, 1, 1, 255]),
+            |r| {
+                r[16..20].fill(0);
+                r[252..256].copy_from_slice(&[53, 1, 2, 255]);
+            }
+        )
+        .verdict("rfc951/7.3/yiaddr-filled")
+        .is_fail());
+        // INFORM → ACK, and REQUEST → NAK: yiaddr 0 is right.
+        Case::both(
+            |q| q[240..244].copy_from_slice(&[53, 1, 8, 255]),
+            |r| {
+                r[16..20].fill(0);
+                r[252..256].copy_from_slice(&[53, 1, 5, 255]);
+            },
+        )
+        .assert_not_applicable("rfc951/7.3/yiaddr-filled");
+        Case::both(
+            |q| q[240..244].copy_from_slice(&[53, 1, 3, 255]),
+            |r| {
+                r[16..20].fill(0);
+                r[252..256].copy_from_slice(&[53, 1, 6, 255]);
+            },
+        )
+        .assert_not_applicable("rfc951/7.3/yiaddr-filled");
     }
 
     #[test]
