@@ -155,6 +155,13 @@ impl Protocol {
             Send::Bootp(_) => Protocol::Bootp,
             Send::TftpRead(_) => Protocol::Tftp,
             Send::Rarp(_) => Protocol::Rarp,
+            // A whole frame: RARP by EtherType, TFTP by UDP port 69 (after a 20-octet
+            // IPv4 header), BOOTP otherwise.
+            Send::Raw(r) => match (r.hex.0.get(12..14), r.hex.0.get(36..38)) {
+                (Some([0x80, 0x35]), _) => Protocol::Rarp,
+                (Some([0x08, 0x00]), Some([0, 69])) => Protocol::Tftp,
+                _ => Protocol::Bootp,
+            },
         }
     }
     pub fn name(self) -> &'static str {

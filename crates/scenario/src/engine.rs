@@ -410,6 +410,7 @@ impl Execution {
             },
             Some(Send::TftpRead(t)) => format!("TFTP read {}", t.file),
             Some(Send::Rarp(_)) => "RARP request".into(),
+            Some(Send::Raw(_)) => "raw frame".into(),
             None => format!("step {}", i + 1),
         })
     }
@@ -448,6 +449,8 @@ impl Execution {
             Some(Send::TftpRead(t)) => {
                 self.build_tftp(t, now).map(|(client, first)| (vec![first], WaitKind::Tftp(Box::new(client))))
             }
+            Some(Send::Raw(r)) => raw_frame(&r.hex.0, &step.expect)
+                .map(|f| (vec![f; step.repeat.max(1) as usize], WaitKind::Silence)),
             None => Ok((Vec::new(), WaitKind::Silence)),
         };
         match built {
@@ -1183,6 +1186,32 @@ impl Execution {
         }
         Ok(json!({ "size": t.data.len(), "sha256": sha }))
     }
+}
+
+/// Check a `raw` step's frame: a whole Ethernet header, an IPv4 destination in RFC
+/// 5737 space (or broadcast, or 0.0.0.0), and `expect: { any: … }` (the engine cannot
+/// tell which frames answer a raw one).
+fn raw_frame(f: &[u8], expect: &Expect) -> Result<Vec<u8>, String> {
+    if !matches!(expect, Expect::Any { .. }) {
+        return Err(format!(
+            "a `raw` frame step takes `expect: {{ any: DURATION }}`, not `{}`: the engine cannot tell which frames answer a raw one (check the server's health with a later step)",
+            expect_name(expect)
+        ));
+    }
+    if f.len() < 14 {
+        return Err(format!("a raw frame of {} octets is shorter than an Ethernet header (14)", f.len()));
+    }
+    if f.get(12..14) == Some(&[0x08, 0x00]) {
+        if let Some(d) = f.get(30..34) {
+            let ip = Ipv4Addr::new(d[0], d[1], d[2], d[3]);
+            if !(ip.is_unspecified() || ip.is_broadcast() || crate::site::is_documentation(ip)) {
+                return Err(format!(
+                    "the raw frame's IPv4 destination {ip} is not an RFC 5737 documentation address; bootcheck sends to nothing else"
+                ));
+            }
+        }
+    }
+    Ok(f.to_vec())
 }
 
 /// A local (Unix) text file in netascii (RFC 1350 §5, RFC 764): LF as CR LF, a bare

@@ -133,7 +133,7 @@ fn one() -> u32 {
     1
 }
 
-/// What to send: exactly one of `bootp`, `tftp-read`, `rarp`.
+/// What to send: exactly one of `bootp`, `tftp-read`, `rarp`, `raw`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(try_from = "SendRepr")]
 pub enum Send {
@@ -143,6 +143,8 @@ pub enum Send {
     TftpRead(TftpRead),
     /// A RARP request (RFC 903) for a hardware address.
     Rarp(RarpSend),
+    /// A whole Ethernet frame, sent exactly as given (`bootcheck fuzz` reproducers).
+    Raw(RawSend),
 }
 
 /// The YAML shape of [`Send`]: a mapping with one key. (A struct, so that errors inside
@@ -163,11 +165,34 @@ pub struct SendRepr {
     /// client's address with options 60 and 43).
     #[serde(default)]
     pub bsdp: Option<BsdpRequest>,
+    /// A whole Ethernet frame, sent exactly as given (`bootcheck fuzz` writes its
+    /// reproducers with these); the step's `expect` must be `any`.
+    #[serde(default)]
+    pub raw: Option<RawSend>,
+}
+
+/// A whole Ethernet frame to send as is. The engine refuses a frame shorter than an
+/// Ethernet header, and an IPv4 destination outside RFC 5737 documentation space (the
+/// limited broadcast and 0.0.0.0 aside). Its protocol, for a profile's `serves`, is read
+/// from the frame: RARP by EtherType, TFTP by UDP port 69, BOOTP otherwise.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSend {
+    /// The frame from the destination MAC on, in hex digits (spaces, `:` and `-` are
+    /// ignored).
+    #[schemars(with = "String")]
+    pub hex: Hex,
 }
 
 impl TryFrom<SendRepr> for Send {
     type Error = String;
     fn try_from(r: SendRepr) -> Result<Self, String> {
+        if let Some(raw) = r.raw {
+            if r.bootp.is_some() || r.tftp_read.is_some() || r.rarp.is_some() || r.bsdp.is_some() {
+                return Err("`send` takes exactly one of `bootp`, `tftp-read`, `rarp`, `bsdp`, `raw`".into());
+            }
+            return Ok(Send::Raw(raw));
+        }
         match (r.bootp, r.tftp_read, r.rarp, r.bsdp) {
             (Some(b), None, None, None) => Ok(Send::Bootp(b)),
             (None, Some(t), None, None) => Ok(Send::TftpRead(t)),
@@ -175,7 +200,7 @@ impl TryFrom<SendRepr> for Send {
             (None, None, None, Some(q)) => {
                 Ok(Send::Bootp(Box::new(BootpSend { bsdp: Some(q), ..BootpSend::default() })))
             }
-            _ => Err("`send` takes exactly one of `bootp`, `tftp-read`, `rarp`, `bsdp`".into()),
+            _ => Err("`send` takes exactly one of `bootp`, `tftp-read`, `rarp`, `bsdp`, `raw`".into()),
         }
     }
 }
