@@ -3,6 +3,7 @@
 
 mod check;
 mod decode;
+mod fuzz;
 mod matrix;
 mod report;
 mod rfc;
@@ -137,6 +138,9 @@ enum Command {
     /// Check captures offline: every BOOTP/DHCP/BSDP, TFTP and RARP exchange in pcap or
     /// pcapng files against the RFC rule catalogue, with a verdict per exchange.
     Check(check::CheckArgs),
+    /// Fuzz a target in the lab: mutated requests from the scenario corpus in batches,
+    /// a liveness probe after each; crashes and hangs minimised into reproducers.
+    Fuzz(fuzz::FuzzArgs),
     /// Decode every BOOTP/DHCP, TFTP and ARP/RARP packet of pcap or pcapng captures,
     /// with every finding (lying lengths, malformed options…).
     Decode {
@@ -164,6 +168,12 @@ fn main() -> ExitCode {
             EXIT_OK
         }
         Command::Check(args) => check::check(&args),
+        Command::Fuzz(args) => {
+            // Not root: the lab runs inside a private user namespace, as for `run`.
+            let userns = (bootcheck_lab::privilege() == bootcheck_lab::Privilege::UserNamespaces)
+                .then(|| bootcheck_lab::userns::enter().map_err(|e| e.to_string()));
+            fuzz::fuzz(&args, userns)
+        }
         Command::Decode { captures } => decode::decode(&captures),
         Command::Rfc(args) => rfc::rfc(&args),
         Command::Matrix(args) => matrix::matrix(&args),

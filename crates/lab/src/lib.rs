@@ -21,6 +21,7 @@
 mod cmd;
 pub mod conformance;
 mod error;
+pub mod fuzz;
 pub mod netns;
 pub mod pcapng;
 pub mod proc;
