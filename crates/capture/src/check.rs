@@ -627,7 +627,7 @@ impl Checker {
                 self.close(old);
             }
             let what = match tftp::Repr::parse_bytes(payload) {
-                Ok(r) => format!("TFTP {r} from {}:{}", src.0, src.1),
+                Ok(r) => format!("{r} from {}:{}", src.0, src.1),
                 Err(_) => format!("TFTP request (malformed) from {}:{}", src.0, src.1),
             };
             let id = self.new_unit(Kind::Tftp { client: src, server: dst.0, tid: None }, at, what);

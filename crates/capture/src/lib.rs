@@ -13,9 +13,11 @@
 #![forbid(unsafe_code)]
 
 pub mod check;
+pub mod lift;
 pub mod reader;
 pub mod reasm;
 pub mod render;
+pub mod writer;
 
 use std::path::Path;
 

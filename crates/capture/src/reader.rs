@@ -26,7 +26,7 @@ use bootcheck_wire::frame::LinkType;
 pub const MAX_RECORD: usize = 262_144;
 /// How far the reader looks for the next plausible record after damage.
 pub const RESYNC_WINDOW: usize = 4 << 20;
-const WINDOW: usize = 1 << 20;
+const WINDOW: usize = 64 << 10;
 
 const PCAP_MAGIC_US: u32 = 0xa1b2_c3d4;
 const PCAP_MAGIC_NS: u32 = 0xa1b2_3c4d;
@@ -324,10 +324,12 @@ impl<R: Read> Reader<R> {
             self.end -= self.start;
             self.start = 0;
         }
-        if self.buf.len() < n {
-            self.buf.resize(n.next_power_of_two(), 0);
-        }
         while self.end < n && !self.eof {
+            if self.end == self.buf.len() {
+                // Grow only as data arrives: a small file never costs a big window.
+                let grown = (self.buf.len() * 2).max(4096);
+                self.buf.resize(grown, 0);
+            }
             match self.src.read(&mut self.buf[self.end..]) {
                 Ok(0) => self.eof = true,
                 Ok(k) => self.end += k,

@@ -184,3 +184,83 @@ fn junit_case(e: &bootcheck_capture::Exchange) -> quick_junit::TestCase {
     tc.set_classname(e.kind);
     tc
 }
+
+/// `bootcheck synth`: the reference server's synthetic traffic as a pcap.
+pub fn synth(packets: u64, out: &std::path::Path, site: Option<&std::path::Path>) -> u8 {
+    let site_path = site.map_or_else(|| PathBuf::from("scenarios/site.yaml"), PathBuf::from);
+    let site = match bootcheck_scenario::load_site(&site_path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_INPUT;
+        }
+    };
+    let file = match std::fs::File::create(out) {
+        Ok(f) => std::io::BufWriter::with_capacity(1 << 20, f),
+        Err(e) => {
+            eprintln!("error: {}: {e}", out.display());
+            return EXIT_INPUT;
+        }
+    };
+    let written = (|| -> std::io::Result<()> {
+        let mut w = bootcheck_capture::writer::PcapWriter::new(file, bootcheck_wire::frame::LinkType::Ethernet)?;
+        // A fixed epoch, so the same count gives the same file.
+        let epoch = Duration::from_secs(1_800_000_000);
+        for (t, frame) in bootcheck_refserver::synth::Traffic::new(site).take(packets as usize) {
+            w.write(epoch + t, &frame)?;
+        }
+        w.finish()?;
+        Ok(())
+    })();
+    match written {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("error: writing {}: {e}", out.display());
+            EXIT_INPUT
+        }
+    }
+}
+
+/// `bootcheck lift`: a capture as a scenario.
+pub fn lift(
+    capture: &std::path::Path,
+    out: Option<&std::path::Path>,
+    id: Option<&str>,
+    site: Option<&std::path::Path>,
+) -> u8 {
+    let site_path = site.map_or_else(|| PathBuf::from("scenarios/site.yaml"), PathBuf::from);
+    let site = match bootcheck_scenario::load_site(&site_path) {
+        Ok(s) => Some(s),
+        Err(e) if site.is_some() => {
+            eprintln!("{e}");
+            return EXIT_INPUT;
+        }
+        Err(_) => None,
+    };
+    let stem = capture.file_stem().map_or_else(|| "capture".into(), |s| s.to_string_lossy().into_owned());
+    let id = id.map_or_else(|| format!("lifted/{stem}"), str::to_string);
+    let lifted = match bootcheck_capture::lift::lift_file(capture, site.as_ref(), &id) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {}: {e}", capture.display());
+            return EXIT_INPUT;
+        }
+    };
+    match out {
+        Some(p) => {
+            if let Err(e) = std::fs::write(p, &lifted.yaml) {
+                eprintln!("error: {}: {e}", p.display());
+                return EXIT_INPUT;
+            }
+            eprintln!(
+                "wrote {} ({} steps{}); run it with `bootcheck run {}`",
+                p.display(),
+                lifted.steps,
+                if lifted.left_out > 0 { format!(", {} exchanges left out", lifted.left_out) } else { String::new() },
+                p.display()
+            );
+        }
+        None => print!("{}", lifted.yaml),
+    }
+    EXIT_OK
+}

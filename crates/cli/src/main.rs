@@ -138,6 +138,33 @@ enum Command {
     /// Check captures offline: every BOOTP/DHCP/BSDP, TFTP and RARP exchange in pcap or
     /// pcapng files against the RFC rule catalogue, with a verdict per exchange.
     Check(check::CheckArgs),
+    /// Write a scenario that replays a capture's exchanges and expects the replies
+    /// recorded in it (a field capture becomes a regression test).
+    Lift {
+        capture: PathBuf,
+        /// Where to write the scenario (default: stdout).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Scenario id (default: lifted/<capture file stem>).
+        #[arg(long)]
+        id: Option<String>,
+        /// The site the scenario will run against (default: scenarios/site.yaml, if
+        /// present): its clients and server become `$site` templates.
+        #[arg(long)]
+        site: Option<PathBuf>,
+    },
+    /// Write a capture of synthetic boot traffic (clients and the reference server in
+    /// virtual time: BOOTP, DHCP, relayed BOOTP, TFTP reads) for benchmarks.
+    #[command(hide = true)]
+    Synth {
+        /// How many packets.
+        #[arg(long, default_value_t = 1_000_000)]
+        packets: u64,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        site: Option<PathBuf>,
+    },
     /// Fuzz a target in the lab: mutated requests from the scenario corpus in batches,
     /// a liveness probe after each; crashes and hangs minimised into reproducers.
     Fuzz(fuzz::FuzzArgs),
@@ -168,6 +195,8 @@ fn main() -> ExitCode {
             EXIT_OK
         }
         Command::Check(args) => check::check(&args),
+        Command::Lift { capture, out, id, site } => check::lift(&capture, out.as_deref(), id.as_deref(), site.as_deref()),
+        Command::Synth { packets, out, site } => check::synth(packets, &out, site.as_deref()),
         Command::Fuzz(args) => {
             // Not root: the lab runs inside a private user namespace, as for `run`.
             let userns = (bootcheck_lab::privilege() == bootcheck_lab::Privilege::UserNamespaces)

@@ -517,16 +517,46 @@ impl Server {
             return if short { Vec::new() } else { vec![0; RFC951_VEND_LEN] };
         }
         let prl = req.prl();
-        params.sort_by_key(|(c, _)| prl.iter().position(|p| p == c).unwrap_or(usize::MAX));
+        // What fits is decided in priority order (the mandatory options first), what
+        // is sent in wire order: the options the parameter request list names in its
+        // order, mandatory ones included (RFC 2132 §9.8), after the mandatory ones it
+        // does not name and before the other parameters.
+        let rank = |c: u8, mandatory: bool| match prl.iter().position(|p| *p == c) {
+            Some(i) => (1, i),
+            None if mandatory => (0, 0),
+            None => (2, 0),
+        };
+        // (wire rank, priority index, option)
+        let mut all: Vec<((usize, usize), usize, Opt)> = mandatory
+            .iter()
+            .map(|o| (rank(o.0, true), o.clone()))
+            .chain(params.drain(..).map(|o| (rank(o.0, false), o)))
+            .enumerate()
+            .map(|(i, (r, o))| (r, i, o))
+            .collect();
+        // Decide what fits, in priority order.
+        let mut room = budget.saturating_sub(MAGIC_COOKIE.len() + 1);
+        let mut left_out = Vec::new();
+        all.retain(|(_, _, (c, data))| {
+            let need = data.len().div_ceil(255).max(1) * 2 + data.len();
+            if need > room {
+                left_out.push(*c);
+                false
+            } else {
+                room -= need;
+                true
+            }
+        });
+        all.sort_by_key(|(r, i, _)| (*r, *i));
+        let mut wire: Vec<Opt> = all.into_iter().map(|(_, _, o)| o).collect();
         // RFC 2132 §3.3 (RFC 1497): the subnet mask MUST precede the router, whatever
         // order the client asked in.
-        if let (Some(m), Some(r)) = (
-            params.iter().position(|(c, _)| *c == code::SUBNET_MASK),
-            params.iter().position(|(c, _)| *c == code::ROUTER),
-        ) {
+        if let (Some(m), Some(r)) =
+            (wire.iter().position(|(c, _)| *c == code::SUBNET_MASK), wire.iter().position(|(c, _)| *c == code::ROUTER))
+        {
             if r < m {
-                let mask = params.remove(m);
-                params.insert(r, mask);
+                let mask = wire.remove(m);
+                wire.insert(r, mask);
             }
         }
         let mut out = Vec::with_capacity(budget);
@@ -535,15 +565,8 @@ impl Server {
         } else {
             out.extend_from_slice(&MAGIC_COOKIE);
         }
-        let mut left_out = Vec::new();
-        for (c, data) in mandatory.iter().chain(params.iter()) {
-            let mut tlv = Vec::with_capacity(data.len() + 2);
-            options::emit_option(&mut tlv, *c, data);
-            if out.len() + tlv.len() + 1 > budget {
-                left_out.push(*c);
-                continue;
-            }
-            out.extend_from_slice(&tlv);
+        for (c, data) in &wire {
+            options::emit_option(&mut out, *c, data);
         }
         if !left_out.is_empty() {
             self.note(

@@ -46,6 +46,7 @@ mod dhcp;
 mod faults;
 mod paths;
 mod report;
+pub mod synth;
 mod tftp;
 
 use core::net::Ipv4Addr;
