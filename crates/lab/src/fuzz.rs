@@ -310,6 +310,48 @@ fn load_profile(dir: &Path, name: &str) -> Result<Target, String> {
     t.map_err(|e| e.to_string())
 }
 
+/// The site client the campaign probes as.
+const PROBE_CLIENT: &str = "fuzzprobe";
+/// Its MAC: no seed request carries it, and no mutation makes it.
+const PROBE_MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0xfb, 0x01];
+
+/// The site plus a client of the campaign's own, for the liveness probes: a fuzzed
+/// request can legitimately change what a server does for a client it names (a BOOTP
+/// request with ws1's MAC and another hardware type makes dnsmasq hold ws1's address
+/// for that other client: ws1 is then refused, "address in use", while the server is
+/// fine), so the probe client must be one no mutated request names. Its address is the
+/// highest free one of the subnet outside the pool (mutations put only the pool, a few
+/// fixed site addresses and 203.0.113.0/24 in address fields).
+fn with_probe_client(site: &Site) -> Result<Site, String> {
+    let mut site = site.clone();
+    let used: Vec<std::net::Ipv4Addr> = [site.server.ip, site.router, site.relay.uplink]
+        .into_iter()
+        .chain(site.dns.iter().copied())
+        .chain(site.clients.values().map(|c| c.ip))
+        .collect();
+    let (lo, hi) = (u32::from(site.pool.start), u32::from(site.pool.end));
+    let ip = site
+        .subnet
+        .hosts()
+        .filter(|ip| !used.contains(ip) && !(lo..=hi).contains(&u32::from(*ip)))
+        .last()
+        .ok_or("the site's subnet has no free address for the fuzz probe client")?;
+    let bootfile = site.boot.default.clone();
+    site.clients.insert(
+        PROBE_CLIENT.to_string(),
+        bootcheck_scenario::site::Client {
+            mac: bootcheck_scenario::Mac(PROBE_MAC),
+            ip,
+            hostname: PROBE_CLIENT.to_string(),
+            bootfile,
+        },
+    );
+    if let Some((p, m)) = site.validate().into_iter().next() {
+        return Err(format!("the site with the fuzz probe client is not valid: {p}: {m}"));
+    }
+    Ok(site)
+}
+
 /// Sum of VmRSS over `pids`, KiB.
 fn rss_kib(pids: &[i32]) -> Option<u64> {
     let mut total = 0;
@@ -337,7 +379,9 @@ struct Bench<'lab> {
     port: RawPort,
     running: Option<RunningTarget<'lab>>,
     probes: Vec<Probe>,
+    /// The campaign's probe client, and the one reproducers probe as.
     client: String,
+    repro_client: String,
     probe_seq: u64,
     probes_run: u64,
     probe_retries: u64,
@@ -519,13 +563,16 @@ pub fn fuzz_lab(
             target.name()
         ));
     }
-    let client = opts
+    // Reproducers probe as the first site client on the server's subnet (they run with
+    // the site as it is); the campaign probes as a client of its own (see `with_probe_client`).
+    let repro_client = opts
         .site
         .clients
         .iter()
         .find(|(_, c)| opts.site.subnet.contains(&c.ip))
         .map(|(n, _)| n.clone())
         .ok_or("the site has no client on the server's subnet to probe with: add one under `clients:`")?;
+    let site = with_probe_client(&opts.site)?;
     std::fs::create_dir_all(&opts.out).map_err(|e| format!("creating {}: {e}", opts.out.display()))?;
     {
         use std::os::unix::fs::PermissionsExt;
@@ -534,8 +581,9 @@ pub fn fuzz_lab(
     if let Err(e) = Lab::reap_stale() {
         eprintln!("warning: reaping stale labs: {e}");
     }
-    let lab = Lab::up(&crate::LabSpec::new(opts.site.clone(), crate::Topology::Direct)).map_err(|e| e.to_string())?;
-    let result = campaign(opts, &lab, &target, &client, corpus, on_progress, wall);
+    let lab = Lab::up(&crate::LabSpec::new(site.clone(), crate::Topology::Direct)).map_err(|e| e.to_string())?;
+    let opts = &FuzzOptions { site, ..opts.clone() };
+    let result = campaign(opts, &lab, &target, &repro_client, corpus, on_progress, wall);
     lab.down().map_err(|e| e.to_string())?;
     result
 }
@@ -544,7 +592,7 @@ fn campaign(
     opts: &FuzzOptions,
     lab: &Lab,
     target: &Target,
-    client: &str,
+    repro_client: &str,
     corpus: Corpus,
     on_progress: &mut dyn FnMut(&Progress),
     wall: Instant,
@@ -563,7 +611,8 @@ fn campaign(
         port,
         running: None,
         probes: Vec::new(),
-        client: client.to_string(),
+        client: PROBE_CLIENT.to_string(),
+        repro_client: repro_client.to_string(),
         probe_seq: 0,
         probes_run: 0,
         probe_retries: 0,
@@ -596,7 +645,7 @@ fn campaign(
     }
     if used.is_empty() {
         return Err(format!(
-            "no liveness probe is answered by `{}` (tried a BOOTREQUEST and a DHCPDISCOVER for `{client}`, a TFTP read, a RARP request, as its `serves` allows): check it with `bootcheck run --target {}`; server log:\n{}",
+            "no liveness probe is answered by `{}` (tried a BOOTREQUEST and a DHCPDISCOVER for the probe client `{PROBE_CLIENT}`, a TFTP read, a RARP request, as its `serves` allows): check it with `bootcheck run --target {}`; server log:\n{}",
             target.name(),
             opts.target,
             bench.log_tail()
@@ -880,7 +929,7 @@ fn minimize_and_write(
         cases: &cases,
         frames: &frames,
         probes: &bench.probes,
-        client: &bench.client,
+        client: &bench.repro_client,
         replay: &replay,
         confirmed,
     });
@@ -1042,6 +1091,17 @@ mod tests {
             assert!(c.count(p) > 0, "no {p:?} seeds");
         }
         assert!(c.seeds().iter().all(|s| s.packet.is_safe()));
+    }
+
+    #[test]
+    fn the_probe_client_is_nobody_else() {
+        let s = site();
+        let p = with_probe_client(&s).unwrap_or_else(|e| panic!("{e}"));
+        let c = p.client(PROBE_CLIENT).unwrap_or_else(|| panic!("no probe client"));
+        assert!(s.subnet.contains(&c.ip));
+        assert!(!(u32::from(s.pool.start)..=u32::from(s.pool.end)).contains(&u32::from(c.ip)));
+        assert!(s.clients.values().all(|o| o.ip != c.ip && o.mac != c.mac));
+        assert_eq!(p.clients.len(), s.clients.len() + 1);
     }
 
     #[test]

@@ -166,7 +166,8 @@ fn safe_addr(rng: &mut Rng) -> [u8; 4] {
         2 => Ipv4Addr::new(192, 0, 2, 1),
         3 => Ipv4Addr::new(192, 0, 2, 21),
         4 => Ipv4Addr::new(198, 51, 100, 1),
-        5 => Ipv4Addr::new(192, 0, 2, rng.byte()),
+        // The pool only: the harness keeps other addresses of the subnet for itself.
+        5 => Ipv4Addr::new(192, 0, 2, rng.range(100, 119) as u8),
         _ => Ipv4Addr::new(203, 0, 113, rng.byte()),
     };
     debug_assert!(safe_ip(a));
