@@ -49,7 +49,8 @@ pub struct FuzzArgs {
     /// Use only these mutation classes (repeatable; default all).
     #[arg(long = "class")]
     pub classes: Vec<String>,
-    /// Stop after this many crashes or hangs.
+    /// Stop after this many distinct crashes or hangs (the same exit status, signal or
+    /// unanswered probe again is counted as a repeat of the first, not minimised again).
     #[arg(long, default_value_t = 3)]
     pub max_findings: usize,
     /// Replays against a fresh server that minimising one finding may take.
@@ -248,6 +249,9 @@ fn print_human(r: &FuzzReport, path: &std::path::Path) {
             f.cases.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
             if f.confirmed || f.kind == "leak" { "" } else { " — NOT reproduced on a fresh server" }
         );
+        if f.repeats > 0 {
+            println!("          happened {} more time(s) in the campaign", f.repeats);
+        }
         if let (Some(y), Some(p)) = (&f.repro_yaml, &f.repro_pcap) {
             println!(
                 "          {} packet(s) of {} after {} trials: {}, {}",

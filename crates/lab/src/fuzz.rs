@@ -59,7 +59,8 @@ pub struct FuzzOptions {
     pub batch: usize,
     /// How long a probe waits for its answer (it is retried once).
     pub probe_timeout: Duration,
-    /// Stop after this many crashes/hangs.
+    /// Stop after this many distinct crashes/hangs (a repeat of one already found is
+    /// counted on it, see [`Finding::repeats`]).
     pub max_findings: usize,
     /// Trials (replays against a fresh server) minimisation may run per finding.
     pub minimize_trials: usize,
@@ -134,9 +135,11 @@ pub struct Finding {
     pub classes: Vec<String>,
     /// Case numbers of those packets (`Mutator::case(n)` with the campaign seed).
     pub cases: Vec<u64>,
-    /// Packets sent since the last good probe.
+    /// Packets of the sequence that reproduced it on a fresh server (those since the
+    /// last good probe, with as many batches before them as it took), or, unconfirmed,
+    /// those since the last good probe.
     pub window_packets: usize,
-    /// A replay of the window against a fresh server did the same.
+    /// A replay against a fresh server did the same.
     pub confirmed: bool,
     pub minimized_packets: usize,
     /// Octets of each minimised packet's frame.
@@ -150,6 +153,12 @@ pub struct Finding {
     pub log: Option<PathBuf>,
     /// Packets sent in the campaign when it was found.
     pub at_packet: u64,
+    /// How many more times the same failure (kind and detail: exit status or signal,
+    /// unanswered probe) happened later in the campaign. A heuristic: another bug that
+    /// fails the same way is counted here, not minimised.
+    pub repeats: u64,
+    /// Packets sent when it happened again (the first 20).
+    pub repeat_at: Vec<u64>,
 }
 
 /// Which way a server failed.
@@ -309,6 +318,10 @@ fn load_profile(dir: &Path, name: &str) -> Result<Target, String> {
     };
     t.map_err(|e| e.to_string())
 }
+
+/// Batches kept before the failing one, for a failure the failing batch alone does not
+/// reproduce on a fresh server.
+const HISTORY_BATCHES: usize = 8;
 
 /// The site client the campaign probes as.
 const PROBE_CLIENT: &str = "fuzzprobe";
@@ -680,6 +693,7 @@ fn campaign(
     let mut fuzz_time = Duration::ZERO;
     let stopped;
     let mut index: u64 = 0;
+    let mut history: std::collections::VecDeque<Vec<Case>> = std::collections::VecDeque::new();
     loop {
         if crate::interrupted() {
             stopped = "interrupted";
@@ -755,6 +769,8 @@ fn campaign(
                             replay: None,
                             log: None,
                             at_packet: packets,
+                            repeats: 0,
+                            repeat_at: Vec::new(),
                         });
                         tell(
                             &mut progress,
@@ -770,8 +786,37 @@ fn campaign(
         progress.probes = bench.probes_run;
         progress.findings = findings.len();
         on_progress(&progress);
-        let Some(failure) = health else { continue };
+        let Some(failure) = health else {
+            // Batches that passed may still have built the state a later failure needs.
+            history.push_back(window);
+            if history.len() > HISTORY_BATCHES {
+                history.pop_front();
+            }
+            continue;
+        };
 
+        // The same failure again (same kind, same exit status or signal, same probe):
+        // counted on the first one, not minimised again; the campaign goes on.
+        if let Some(f) = findings.iter_mut().find(|f| f.kind == failure.kind.name() && f.detail == failure.detail) {
+            f.repeats += 1;
+            if f.repeat_at.len() < 20 {
+                f.repeat_at.push(packets);
+            }
+            let (n, id) = (f.repeats, f.id);
+            tell(
+                &mut progress,
+                on_progress,
+                format!(
+                    "{} after {packets} packets: {} (as #{id}; {n} repeat(s))",
+                    failure.kind.name(),
+                    failure.detail
+                ),
+            );
+            history.clear();
+            bench.start(&run_dir)?;
+            bench.port.drain().map_err(|e| e.to_string())?;
+            continue;
+        }
         // A crash or a hang: keep the log, confirm, minimise, write the reproducer.
         let id = findings.len() + 1;
         tell(
@@ -783,9 +828,14 @@ fn campaign(
                 failure.detail
             ),
         );
+        // The whole log of the server that failed (the next start rewrites it).
         let log = opts.out.join(format!("server-{id}.log"));
-        let _ = std::fs::write(&log, &failure.log_tail);
-        let finding = match minimize_and_write(&mut bench, opts, &window, &failure, id, packets, &min_dir) {
+        let copied = bench.running.as_ref().is_some_and(|r| std::fs::copy(r.log_path(), &log).is_ok());
+        if !copied {
+            let _ = std::fs::write(&log, &failure.log_tail);
+        }
+        let earlier: Vec<Case> = history.iter().flatten().cloned().collect();
+        let finding = match minimize_and_write(&mut bench, opts, &earlier, &window, &failure, id, packets, &min_dir) {
             Ok(f) => f,
             Err(e) if e == "interrupted" => {
                 stopped = "interrupted";
@@ -810,6 +860,7 @@ fn campaign(
         findings.push(finding);
         progress.findings = findings.len();
         // Back to the campaign with a fresh server.
+        history.clear();
         bench.start(&run_dir)?;
         bench.port.drain().map_err(|e| e.to_string())?;
     }
@@ -840,10 +891,12 @@ fn campaign(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn minimize_and_write(
     bench: &mut Bench<'_>,
     opts: &FuzzOptions,
-    window: &[Case],
+    earlier: &[Case],
+    last: &[Case],
     failure: &Failure,
     id: usize,
     at_packet: u64,
@@ -867,9 +920,31 @@ fn minimize_and_write(
             }
         }
     };
+    // Confirm on a fresh server: the failing batch (twice: timing), then with more and
+    // more of the batches before it (state they built).
+    let batch = last.len().max(1);
+    let mut tries: Vec<usize> = vec![0, 0];
+    for k in [1usize, 2, 4, HISTORY_BATCHES] {
+        let n = (k * batch).min(earlier.len());
+        if tries.last().is_some_and(|l| *l < n) {
+            tries.push(n);
+        }
+    }
+    let mut trials = 0;
+    let mut confirmed = false;
+    let mut window: Vec<Case> = last.to_vec();
+    for n in tries {
+        let seq: Vec<Case> = earlier.get(earlier.len() - n..).unwrap_or(&[]).iter().chain(last).cloned().collect();
+        let packets: Vec<Packet> = seq.iter().map(|c| c.packet.clone()).collect();
+        trials += 1;
+        if fails(bench, &packets) {
+            confirmed = true;
+            window = seq;
+            break;
+        }
+    }
+    let window = window.as_slice();
     let all: Vec<Packet> = window.iter().map(|c| c.packet.clone()).collect();
-    let confirmed = fails(bench, &all);
-    let mut trials = 1;
     let mut kept: Vec<usize> = (0..window.len()).collect();
     let mut packets = all.clone();
     if confirmed {
@@ -912,8 +987,12 @@ fn minimize_and_write(
         return Err(format!("minimising {} #{id}: {e}", kind.name()));
     }
     let cases: Vec<&Case> = kept.iter().filter_map(|i| window.get(*i)).collect();
-    let mut class_names: Vec<String> = cases.iter().map(|c| c.class.name().to_string()).collect();
-    class_names.dedup();
+    let mut class_names: Vec<String> = Vec::new();
+    for c in &cases {
+        if !class_names.iter().any(|n| n == c.class.name()) {
+            class_names.push(c.class.name().to_string());
+        }
+    }
     let frames: Vec<Vec<u8>> = packets.iter().map(Packet::to_frame).collect();
     let yaml_path = opts.out.join(format!("repro-{id}.yaml"));
     let pcap_path = opts.out.join(format!("repro-{id}.pcapng"));
@@ -950,6 +1029,8 @@ fn minimize_and_write(
         replay: Some(replay),
         log: None,
         at_packet,
+        repeats: 0,
+        repeat_at: Vec::new(),
     })
 }
 
