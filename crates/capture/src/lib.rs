@@ -17,6 +17,7 @@ pub mod lift;
 pub mod reader;
 pub mod reasm;
 pub mod render;
+pub mod replay;
 pub mod writer;
 
 use std::path::Path;

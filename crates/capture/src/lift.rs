@@ -56,8 +56,81 @@ pub struct Lifted {
     /// The scenario, as YAML.
     pub yaml: String,
     pub steps: usize,
+    /// Per exchange step, in order: what the capture recorded (for `replay` diffs).
+    pub recorded: Vec<Recorded>,
+    /// The capture's addresses rewritten to the site's (empty without `rewrite`).
+    pub rewrite: Rewrite,
     /// Exchanges left out (over [`MAX_STEPS`], or kinds a scenario cannot send).
     pub left_out: usize,
+}
+
+/// How to lift.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LiftOptions {
+    /// Rewrite the capture's clients, server and relay to the site's: each client
+    /// hardware address to a site client's (in order of appearance), the addresses the
+    /// server gave it to that client's address, every server address to the site
+    /// server's, giaddr to the site relay's.
+    pub rewrite: bool,
+    /// Keep the capture's pauses between exchanges (wait steps); otherwise the steps
+    /// follow one another at once.
+    pub original_timing: bool,
+}
+
+/// One exchange step and what the capture shows for it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// 0-based index of the step in the scenario.
+    pub step: usize,
+    pub name: String,
+    /// The recorded request: link, frame.
+    pub request: (LinkType, Vec<u8>),
+    /// The recorded reply (or the first TFTP answer): packet number, link, frame.
+    pub reply: Option<(u64, LinkType, Vec<u8>)>,
+}
+
+/// Address rewrites from a capture to the site.
+#[derive(Debug, Clone, Default)]
+pub struct Rewrite {
+    pub ips: Vec<(Ipv4Addr, Ipv4Addr)>,
+    pub macs: Vec<(Vec<u8>, [u8; 6])>,
+}
+
+impl Rewrite {
+    pub fn ip(&self, a: Ipv4Addr) -> Ipv4Addr {
+        self.ips.iter().find(|(f, _)| *f == a).map_or(a, |(_, t)| *t)
+    }
+    pub fn mac(&self, m: &[u8]) -> Option<[u8; 6]> {
+        self.macs.iter().find(|(f, _)| f[..] == *m).map(|(_, t)| *t)
+    }
+    /// Apply to a decoded text (addresses as words).
+    pub fn text(&self, t: &str) -> String {
+        let mut out = t.to_string();
+        for (f, to) in &self.ips {
+            out = replace_word(&out, &f.to_string(), &to.to_string());
+        }
+        for (f, to) in &self.macs {
+            out = replace_word(&out, &mac(f), &mac(to));
+        }
+        out
+    }
+}
+
+fn replace_word(t: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    let mut rest = t;
+    while let Some(i) = rest.find(from) {
+        let before = rest[..i].chars().next_back();
+        let after = rest[i + from.len()..].chars().next();
+        let before_ok = before.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '.' || c == ':'));
+        // A port may follow an address (`192.0.2.1:67`).
+        let after_ok = after.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '.'));
+        out.push_str(&rest[..i]);
+        out.push_str(if before_ok && after_ok { to } else { from });
+        rest = &rest[i + from.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn q(s: &str) -> String {
@@ -92,6 +165,7 @@ struct Vars {
 
 struct Ctx<'s> {
     site: Option<&'s Site>,
+    rewrite: Rewrite,
     vars: Vars,
     client_mac: Option<Vec<u8>>,
     known_client: Option<String>,
@@ -100,6 +174,7 @@ struct Ctx<'s> {
 impl Ctx<'_> {
     /// An address as a variable, a site template, or itself.
     fn ip(&self, a: Ipv4Addr) -> String {
+        let a = self.rewrite.ip(a);
         if let Some((_, n)) = self.vars.ips.iter().rev().find(|(v, _)| *v == a) {
             return q(&format!("${n}"));
         }
@@ -108,6 +183,7 @@ impl Ctx<'_> {
     /// An expected address: a site template or itself (expectations name what must
     /// come back, not what an earlier reply said).
     fn expect_ip(&self, a: Ipv4Addr) -> String {
+        let a = self.rewrite.ip(a);
         q(&self.site_ip(a).unwrap_or_else(|| a.to_string()))
     }
     fn site_ip(&self, a: Ipv4Addr) -> Option<String> {
@@ -128,6 +204,11 @@ impl Ctx<'_> {
 /// Lift a capture file. `site`: the site the scenario will run against (for `$site`
 /// templates and known clients); `id`: the scenario id.
 pub fn lift_file(path: &Path, site: Option<&Site>, id: &str) -> Result<Lifted, OpenError> {
+    lift_file_with(path, site, id, LiftOptions::default())
+}
+
+/// [`lift_file`] with options.
+pub fn lift_file_with(path: &Path, site: Option<&Site>, id: &str, opts: LiftOptions) -> Result<Lifted, OpenError> {
     let mut reader = Reader::new(std::fs::File::open(path)?)?;
     let mut pkts = Vec::new();
     let mut epoch = None;
@@ -144,27 +225,47 @@ pub fn lift_file(path: &Path, site: Option<&Site>, id: &str) -> Result<Lifted, O
         }
     }
     let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    Ok(lift(&pkts, site, id, &name))
+    Ok(lift(&pkts, site, id, &name, opts))
 }
 
-fn lift(pkts: &[Pkt], site: Option<&Site>, id: &str, source: &str) -> Lifted {
-    let mut ctx = Ctx { site, vars: Vars::default(), client_mac: None, known_client: None };
+fn lift(pkts: &[Pkt], site: Option<&Site>, id: &str, source: &str, opts: LiftOptions) -> Lifted {
+    let rewrite = match site {
+        Some(site) if opts.rewrite => rewrite_for(pkts, site),
+        _ => Rewrite::default(),
+    };
+    let mut ctx = Ctx { site, rewrite, vars: Vars::default(), client_mac: None, known_client: None };
+    let mut recorded: Vec<Recorded> = Vec::new();
+    let mut last_at: Option<Duration> = None;
     let mut steps: Vec<String> = Vec::new();
     let mut left_out = 0;
     let mut used_replies = std::collections::HashSet::new();
     let mut n = 0usize;
     for (i, p) in pkts.iter().enumerate() {
         let Some(f) = p.frame() else { continue };
+        let mut reply_at: Option<usize> = None;
         let step = if let Some(u) = f.udp() {
             if u.dst_port == 67 && u.payload.first() == Some(&1) {
                 Bootp::new_checked(u.payload).ok().map(|b| {
                     let reply = find_reply(pkts, i, &b, &mut used_replies);
+                    reply_at = reply;
                     n += 1;
                     bootp_step(&mut ctx, pkts, p, &b, u.src_port, reply, n)
                 })
             } else if u.dst_port == tftp::SERVER_PORT && u.payload.get(..2) == Some(&[0, 1]) {
                 let ip = f.ipv4().map(|i| (i.src, i.dst));
                 ip.and_then(|(src, dst)| {
+                    // A TFTP read needs a client with an address: the site client
+                    // with the requester's address, else the first one.
+                    if ctx.client_mac.is_none() {
+                        if let Some(site) = ctx.site {
+                            let ip = ctx.rewrite.ip(src);
+                            let c = site.clients.iter().find(|(_, c)| c.ip == ip).or_else(|| site.clients.iter().next());
+                            if let Some((name, c)) = c {
+                                ctx.known_client = Some(name.clone());
+                                ctx.client_mac = Some(c.mac.0.to_vec());
+                            }
+                        }
+                    }
                     n += 1;
                     tftp_step(&ctx, pkts, i, (src, u.src_port), dst, u.payload, n)
                 })
@@ -181,6 +282,22 @@ fn lift(pkts: &[Pkt], site: Option<&Site>, id: &str, source: &str) -> Lifted {
         };
         if let Some(s) = step {
             if steps.len() < MAX_STEPS {
+                if opts.original_timing {
+                    if let Some(gap) = last_at.map(|t| p.at.saturating_sub(t)).filter(|g| *g >= Duration::from_millis(50)) {
+                        steps.push(format!(
+                            "  - name: {}\n    expect: {{ any: {}ms }}\n",
+                            q(&format!("pause of {} ms before #{}", gap.as_millis(), p.number)),
+                            gap.as_millis()
+                        ));
+                    }
+                }
+                last_at = Some(p.at);
+                let name = s.lines().next().and_then(|l| l.strip_prefix("  - name: ")).unwrap_or("").to_string();
+                let name = serde_json::from_str::<String>(&name).unwrap_or(name);
+                let reply = reply_at
+                    .or_else(|| first_answer(pkts, i))
+                    .map(|j| (pkts[j].number, pkts[j].link, pkts[j].bytes.clone()));
+                recorded.push(Recorded { step: steps.len(), name, request: (p.link, p.bytes.clone()), reply });
                 steps.push(s);
             } else {
                 left_out += 1;
@@ -242,7 +359,8 @@ fn lift(pkts: &[Pkt], site: Option<&Site>, id: &str, source: &str) -> Lifted {
     if left_out > 0 {
         let _ = writeln!(y, "# {left_out} more exchanges left out (at most {MAX_STEPS} steps)");
     }
-    Lifted { yaml: y, steps: steps.len(), left_out }
+    let count = recorded.len();
+    Lifted { yaml: y, steps: count, recorded, rewrite: ctx.rewrite, left_out }
 }
 
 /// The first BOOTREPLY to `b` after packet `i` (same xid and chaddr, within the window,
@@ -315,6 +433,7 @@ fn bootp_step(
 ) -> String {
     let hlen = usize::from(b.hlen()).min(16);
     let chaddr = b.chaddr_field().get(..hlen).unwrap_or(&[]).to_vec();
+    let chaddr = ctx.rewrite.mac(&chaddr).map_or(chaddr, |m| m.to_vec());
     if ctx.client_mac.is_none() {
         ctx.known_client =
             ctx.site.and_then(|s| s.clients.iter().find(|(_, c)| c.mac.0[..] == chaddr[..])).map(|(n, _)| n.clone());
@@ -368,7 +487,7 @@ fn bootp_step(
         let _ = writeln!(s, "        giaddr: {}", ctx.ip(b.giaddr()));
     }
     let padded = b.chaddr_field().get(hlen..).is_some_and(|r| r.iter().all(|&c| c == 0));
-    if hlen != 6 || !padded {
+    if (hlen != 6 || !padded) && ctx.rewrite.macs.is_empty() {
         let _ = writeln!(s, "        chaddr: {{ hex: {} }}", q(&hex(b.chaddr_field())));
     } else if Some(&chaddr) != ctx.client_mac.as_ref() {
         let _ = writeln!(s, "        chaddr: {}", q(&mac(&chaddr)));
@@ -421,7 +540,17 @@ fn bootp_step(
         if !shown.is_empty() {
             let _ = writeln!(s, "        options:");
             for (code, data) in shown {
-                let _ = writeln!(s, "          {}: {}", option_name(*code), option_value(ctx, *code, data));
+                // A client identifier of hardware type 1 names the client's MAC: it
+                // follows the rewrite of chaddr (servers key on it, RFC 2131 §4.2).
+                let rewritten: Option<Vec<u8>> = (*code == 61 && data.len() == 7 && data[0] == 1)
+                    .then(|| ctx.rewrite.mac(&data[1..]))
+                    .flatten()
+                    .map(|m| [&[1u8][..], &m[..]].concat());
+                let value = match &rewritten {
+                    Some(d) => format!("{{ hex: {} }}", q(&hex(d))),
+                    None => option_value(ctx, *code, data),
+                };
+                let _ = writeln!(s, "          {}: {value}", option_name(*code));
             }
         }
         if !ended {
@@ -691,4 +820,81 @@ fn rarp_step(ctx: &Ctx<'_>, pkts: &[Pkt], i: usize, a: &arp::Packet<&[u8]>) -> S
         }
     }
     s
+}
+
+/// The first frame after packet `i` that answers it: the TFTP server's first packet to
+/// the client's port, a RARP reply, a BOOTREPLY (when `find_reply` found none).
+fn first_answer(pkts: &[Pkt], i: usize) -> Option<usize> {
+    let f = pkts[i].frame()?;
+    if let (Net::Arp { body, .. }, ETHERTYPE_RARP) = (&f.net, f.ethertype) {
+        let target = arp::Packet::new_checked(*body).ok()?.tha().to_vec();
+        let t0 = pkts[i].at;
+        return pkts.iter().enumerate().skip(i + 1).take_while(|(_, p)| p.at.saturating_sub(t0) <= WINDOW).find_map(
+            |(j, p)| {
+                let f = p.frame()?;
+                let Net::Arp { body, .. } = f.net else { return None };
+                let r = arp::Packet::new_checked(body).ok()?;
+                (r.operation() == arp::Operation::RarpReply && r.tha() == &target[..]).then_some(j)
+            },
+        );
+    }
+    let (ip, u) = (f.ipv4()?, f.udp()?);
+    let (client, t0) = ((ip.src, u.src_port), pkts[i].at);
+    pkts.iter().enumerate().skip(i + 1).take_while(|(_, p)| p.at.saturating_sub(t0) <= WINDOW).find_map(|(j, p)| {
+        let f = p.frame()?;
+        let (ip, u) = (f.ipv4()?, f.udp()?);
+        ((ip.dst, u.dst_port) == client).then_some(j)
+    })
+}
+
+/// The site's clients, server and relay for the capture's.
+fn rewrite_for(pkts: &[Pkt], site: &Site) -> Rewrite {
+    let mut rw = Rewrite::default();
+    let clients: Vec<&bootcheck_scenario::site::Client> = site.clients.values().collect();
+    let map_ip = |rw: &mut Rewrite, from: Ipv4Addr, to: Ipv4Addr| {
+        if !from.is_unspecified() && from != to && !rw.ips.iter().any(|(f, _)| *f == from) {
+            rw.ips.push((from, to));
+        }
+    };
+    for p in pkts {
+        let Some(f) = p.frame() else { continue };
+        let Some(u) = f.udp() else { continue };
+        let Ok(b) = Bootp::new_checked(u.payload) else { continue };
+        let hlen = usize::from(b.hlen()).min(16);
+        let ch = b.chaddr_field().get(..hlen).unwrap_or(&[]).to_vec();
+        if hlen == 6 && rw.mac(&ch).is_none() && !clients.iter().any(|c| c.mac.0[..] == ch[..]) {
+            if let Some(c) = clients.get(rw.macs.len()) {
+                rw.macs.push((ch.clone(), c.mac.0));
+            }
+        }
+        let client = clients.iter().find(|c| Some(c.mac.0) == rw.mac(&ch) || c.mac.0[..] == ch[..]);
+        if !b.giaddr().is_unspecified() {
+            map_ip(&mut rw, b.giaddr(), site.relay.ip);
+        }
+        if u.payload.first() == Some(&2) {
+            if let Some(m) = f.src_mac() {
+                if src_is_server(&f, &b) && m != site.server.mac.0 && rw.mac(&m).is_none() {
+                    rw.macs.push((m.to_vec(), site.server.mac.0));
+                }
+            }
+            if let Some(src) = f.ipv4().map(|i| i.src) {
+                if src != b.giaddr() {
+                    map_ip(&mut rw, src, site.server.ip);
+                }
+            }
+            map_ip(&mut rw, b.siaddr(), site.server.ip);
+            if let Some(wopt::Value::Ip(a)) = b.find(54).and_then(|o| o.value().ok()) {
+                map_ip(&mut rw, a, site.server.ip);
+            }
+            if let Some(c) = client {
+                map_ip(&mut rw, b.yiaddr(), c.ip);
+            }
+        }
+    }
+    rw
+}
+
+/// Whether a BOOTREPLY comes from the server itself (not a relay agent delivering it).
+fn src_is_server(f: &Frame<'_>, b: &Bootp<&[u8]>) -> bool {
+    f.ipv4().is_some_and(|i| b.giaddr().is_unspecified() || i.src != b.giaddr())
 }

@@ -5,6 +5,7 @@ mod check;
 mod decode;
 mod fuzz;
 mod matrix;
+mod replay;
 mod report;
 mod rfc;
 mod run;
@@ -138,6 +139,9 @@ enum Command {
     /// Check captures offline: every BOOTP/DHCP/BSDP, TFTP and RARP exchange in pcap or
     /// pcapng files against the RFC rule catalogue, with a verdict per exchange.
     Check(check::CheckArgs),
+    /// Re-send a capture's requests to a target in the lab and diff the live replies
+    /// against the recorded ones, field by field.
+    Replay(replay::ReplayArgs),
     /// Write a scenario that replays a capture's exchanges and expects the replies
     /// recorded in it (a field capture becomes a regression test).
     Lift {
@@ -195,6 +199,7 @@ fn main() -> ExitCode {
             EXIT_OK
         }
         Command::Check(args) => check::check(&args),
+        Command::Replay(args) => replay::replay(&args),
         Command::Lift { capture, out, id, site } => check::lift(&capture, out.as_deref(), id.as_deref(), site.as_deref()),
         Command::Synth { packets, out, site } => check::synth(packets, &out, site.as_deref()),
         Command::Fuzz(args) => {
