@@ -194,8 +194,8 @@ pub fn base_scope(site: &Site, client: Option<&ClientRef>) -> Result<Json, Strin
         }
         if let Some(Json::Object(files)) = o.get_mut("files") {
             for (name, f) in files.iter_mut() {
-                if let (Json::Object(fo), Some(data)) = (f, site.file_content(name)) {
-                    fo.insert("sha256".into(), json!(sha256_hex(&data)));
+                if let (Json::Object(fo), Some(sha)) = (f, site.file_sha256(name)) {
+                    fo.insert("sha256".into(), json!(sha));
                     fo.insert("path".into(), json!(site.full_path(name)));
                 }
             }
