@@ -159,8 +159,49 @@ pub struct Execution {
     outbox: VecDeque<Vec<u8>>,
     results: Vec<StepResult>,
     trace: Vec<Traced>,
-    /// IPv4 addresses the harness answers ARP for, with the MAC to answer with.
+    /// IPv4 addresses the harness answers ARP for, with the MAC to answer with. The
+    /// first [`SHARED_ARP_CLAIMS`] (the relay addresses) every execution has.
     arp_claims: Vec<(Ipv4Addr, [u8; 6])>,
+    /// What the requests sent so far make this execution's (see [`Execution::claim`]).
+    owned: Owned,
+}
+
+/// The relay addresses at the head of `arp_claims`, answered by every execution.
+const SHARED_ARP_CLAIMS: usize = 2;
+
+/// What identifies the frames an execution's requests draw, recorded as each step
+/// starts and kept to the end (a late reply to an earlier step is still its own).
+#[derive(Debug, Default)]
+struct Owned {
+    /// xids of the BOOTREQUESTs sent.
+    xids: Vec<u32>,
+    /// chaddr octets of the BOOTREQUESTs sent (as many as the step gives).
+    chaddrs: Vec<Vec<u8>>,
+    /// MACs the RARP requests asked about.
+    rarp_targets: Vec<[u8; 6]>,
+    /// TFTP endpoints on the harness side: (client address, port), the wrong-TID
+    /// probe's port included.
+    tftp: Vec<(Ipv4Addr, u16)>,
+    /// A request went out as the relay agent (the relay addresses are then its own).
+    relay: bool,
+}
+
+/// Whether a frame that arrived on a port shared by several executions belongs to one
+/// of them, and how surely ([`Execution::claim`]). Ordered: a stronger claim wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Claim {
+    /// Not its frame.
+    None,
+    /// An ARP request for a relay address every execution answers for, from an
+    /// execution that did not send as the relay: one of them should answer it.
+    Shared,
+    /// A BOOTP message with the chaddr of a request it sent but none of its xids (the
+    /// engine takes such a reply as an answer; a server that mangles xids sends them).
+    Chaddr,
+    /// Its frame: the xid of a BOOTREQUEST it sent, its TFTP endpoint, a RARP reply
+    /// about the MAC it asked for, an ARP request for an address it plays, or an ICMP
+    /// error quoting a datagram it sent.
+    Own,
 }
 
 /// Build the variable scope: `site` (with `netmask`, `broadcast`, `relay.netmask` and
@@ -233,6 +274,18 @@ fn hash_str(seed: u64, s: &str) -> u64 {
     xorshift(h | 1)
 }
 
+/// The xid step `step` (0-based) of scenario `id` sends when the scenario gives none:
+/// derived from the run seed, the id and the step, so that a run is reproducible and
+/// scenarios running at once on one lab tell their replies apart.
+pub fn default_xid(seed: u64, step: usize, id: &str) -> u32 {
+    hash_str(seed ^ step as u64, id) as u32
+}
+
+/// The client port of a TFTP read of scenario `id` that gives none (1024..61024).
+pub fn default_tftp_port(seed: u64, id: &str) -> u16 {
+    1024 + (hash_str(seed, id) % 60000) as u16
+}
+
 impl Execution {
     /// Prepare a run of `scenario`. Fails on a scenario that names an unknown client.
     pub fn new(scenario: Scenario, env: Env) -> Result<Self, String> {
@@ -249,6 +302,7 @@ impl Execution {
             results: Vec::new(),
             trace: Vec::new(),
             arp_claims,
+            owned: Owned::default(),
         })
     }
 
@@ -395,6 +449,83 @@ impl Execution {
         Some(frame::build_ethernet(*mac, sha, frame::ETHERTYPE_ARP, &reply.to_vec()))
     }
 
+    /// Record what the step about to send makes this execution's.
+    fn own(&mut self, step: &Step, kind: &WaitKind) {
+        let o = &mut self.owned;
+        match kind {
+            WaitKind::Bootp { xid, chaddr, .. } => {
+                o.xids.push(*xid);
+                o.chaddrs.push(chaddr.clone());
+                o.relay |= matches!(&step.send, Some(Send::Bootp(b)) if b.role == Role::Relay);
+            }
+            WaitKind::Rarp { target, .. } => o.rarp_targets.push(*target),
+            WaitKind::Tftp(t) => o.tftp.extend([(t.ip, t.port), (t.ip, t.stranger_port())]),
+            WaitKind::Silence => {}
+        }
+    }
+
+    /// Whether `frame`, received on a port several executions share, is this one's.
+    /// Only what its own requests drew counts (see [`Claim`]), so that each execution's
+    /// trace holds its own exchanges when scenarios run at once on one lab. Frames
+    /// before its first send are nobody's.
+    pub fn claim(&self, frame: &[u8]) -> Claim {
+        let Ok(f) = Frame::parse(LinkType::Ethernet, frame) else { return Claim::None };
+        let o = &self.owned;
+        if let Net::Arp { body, .. } = f.net {
+            let Ok(p) = arp::Packet::new_checked(body) else { return Claim::None };
+            return match (f.ethertype, p.operation()) {
+                (frame::ETHERTYPE_RARP, arp::Operation::RarpReply) => {
+                    if o.rarp_targets.iter().any(|t| p.tha() == t) {
+                        Claim::Own
+                    } else {
+                        Claim::None
+                    }
+                }
+                (frame::ETHERTYPE_ARP, arp::Operation::Request) => {
+                    let Some(want) = p.target_ipv4() else { return Claim::None };
+                    let (shared, own) = self.arp_claims.split_at(SHARED_ARP_CLAIMS.min(self.arp_claims.len()));
+                    if own.iter().any(|(ip, _)| *ip == want) || (o.relay && shared.iter().any(|(ip, _)| *ip == want)) {
+                        Claim::Own
+                    } else if shared.iter().any(|(ip, _)| *ip == want) {
+                        Claim::Shared
+                    } else {
+                        Claim::None
+                    }
+                }
+                _ => Claim::None,
+            };
+        }
+        let Some(ip) = f.ipv4() else { return Claim::None };
+        if let Some(u) = f.udp() {
+            if o.tftp.contains(&(ip.dst, u.dst_port)) {
+                return Claim::Own;
+            }
+        }
+        if let Some(b) = f.bootp() {
+            // Read xid and chaddr from the raw octets: a reply cut short is still the
+            // answer to one request (and judged for being short).
+            if frame_xid(frame).is_some_and(|x| o.xids.contains(&x)) {
+                return Claim::Own;
+            }
+            // The engine's own test: the chaddr field starts with the octets sent.
+            let seen = b.get(28..b.len().min(44)).unwrap_or(&[]);
+            let ours = |c: &Vec<u8>| !seen.is_empty() && seen.starts_with(&c[..c.len().min(seen.len())]);
+            return if o.chaddrs.iter().any(ours) { Claim::Chaddr } else { Claim::None };
+        }
+        // An ICMP error (RFC 792: type 3, 4, 5, 11, 12) quotes the IP header and the
+        // first 8 octets of the datagram it is about: ours if we sent that datagram
+        // (same addresses, IP id and UDP header, checksum included).
+        if let bootcheck_wire::frame::Transport::Other { payload, .. } = ip.transport {
+            if ip.protocol == 1 && payload.first().is_some_and(|t| [3, 4, 5, 11, 12].contains(t)) {
+                let quoted = payload.get(8..).unwrap_or(&[]);
+                if self.trace.iter().any(|t| t.dir == Dir::Out && quotes(quoted, &t.frame)) {
+                    return Claim::Own;
+                }
+            }
+        }
+        Claim::None
+    }
+
     /// Consume the execution.
     pub fn finish(self) -> ExecutionResult {
         ExecutionResult { steps: self.results, trace: self.trace }
@@ -455,6 +586,7 @@ impl Execution {
         };
         match built {
             Ok((frames, kind)) => {
+                self.own(&step, &kind);
                 self.outbox.extend(frames);
                 self.state = State::Waiting(Box::new(Wait {
                     started: now,
@@ -592,7 +724,7 @@ impl Execution {
         let site = &self.env.site;
         let relay = b.role == Role::Relay;
         let cmac = self.client_mac();
-        let xid = b.xid.unwrap_or_else(|| hash_str(self.env.seed ^ step as u64, &self.scenario.id) as u32);
+        let xid = b.xid.unwrap_or_else(|| default_xid(self.env.seed, step, &self.scenario.id));
         let mut chaddr = [0u8; 16];
         let chaddr_used: Vec<u8> = match &b.chaddr {
             Some(Octets::Text(t)) => self.render_mac(t, "chaddr")?.to_vec(),
@@ -877,7 +1009,7 @@ impl Execution {
         };
         let mac = self.client_mac().map_or(self.env.harness_mac.0, |m| m.0);
         self.arp_claims.push((client_ip, mac));
-        let port = t.port.unwrap_or_else(|| 1024 + (hash_str(self.env.seed, &self.scenario.id) % 60000) as u16);
+        let port = t.port.unwrap_or_else(|| default_tftp_port(self.env.seed, &self.scenario.id));
         let file = t.file.render(&self.scope)?;
         let mode = t.mode.clone().unwrap_or_else(|| "octet".into());
         let mut options = Vec::new();
@@ -1186,6 +1318,32 @@ impl Execution {
         }
         Ok(json!({ "size": t.data.len(), "sha256": sha }))
     }
+}
+
+/// The xid of a BOOTP message in an Ethernet frame (read from the octets, so a message
+/// cut short after it still has one).
+pub fn frame_xid(frame: &[u8]) -> Option<u32> {
+    let f = Frame::parse(LinkType::Ethernet, frame).ok()?;
+    let x = f.bootp()?.get(4..8)?;
+    Some(u32::from_be_bytes([x[0], x[1], x[2], x[3]]))
+}
+
+/// Whether `quoted` (what an ICMP error quotes: an IP header and the first 8 octets
+/// after it) is the start of the IPv4 datagram in the Ethernet frame `sent`: same
+/// protocol, addresses and IP id, same 8 octets of UDP header.
+fn quotes(quoted: &[u8], sent: &[u8]) -> bool {
+    if sent.get(12..14) != Some(&[0x08, 0x00]) {
+        return false;
+    }
+    let ip = &sent[14..];
+    let ihl = |h: &[u8]| h.first().map_or(0, |b| usize::from(b & 0x0f) * 4);
+    let (qi, si) = (ihl(quoted), ihl(ip));
+    qi >= 20
+        && si >= 20
+        && quoted.get(4..6) == ip.get(4..6)
+        && quoted.get(9) == ip.get(9)
+        && quoted.get(12..20) == ip.get(12..20)
+        && quoted.get(qi..qi + 8).is_some_and(|q| ip.get(si..si + 8) == Some(q))
 }
 
 /// Check a `raw` step's frame: a whole Ethernet header, an IPv4 destination in RFC

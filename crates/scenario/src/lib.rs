@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod engine;
+pub mod footprint;
 pub mod load;
 pub mod matcher;
 pub mod model;
