@@ -67,9 +67,13 @@ pub struct RunArgs {
     /// Run only shard K of N (1-based), e.g. 2/4.
     #[arg(long)]
     pub shard: Option<String>,
-    /// Scenarios to run at once (in-process).
-    #[arg(long, default_value_t = 1)]
-    pub jobs: usize,
+    /// Scenarios to run at once. In the lab (default 16): on one lab and one server,
+    /// never two that play the same client or share an xid or TFTP port, and alone
+    /// those that flood or may crash the server; 1 runs them one after another. The
+    /// relay topology (--relay) always runs one at a time. In-process: threads
+    /// (default 1).
+    #[arg(long)]
+    pub jobs: Option<usize>,
     /// Write each scenario's normalised decode as the new snapshot.
     #[arg(long)]
     pub update_snapshots: bool,

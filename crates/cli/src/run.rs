@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bootcheck_lab::run::{self as labrun, Mode, ScenarioRun};
 use bootcheck_refserver::Fault;
@@ -12,6 +12,9 @@ use bootcheck_scenario::{discover, load_scenario, load_site, Scenario, Site};
 
 use crate::report::{self, Totals};
 use crate::{Format, LabCmd, RunArgs, EXIT_FAIL, EXIT_INPUT, EXIT_OK};
+
+/// Scenarios at once in the lab when `--jobs` is not given.
+pub const DEFAULT_LAB_JOBS: usize = 16;
 
 fn default_site(site: Option<&Path>) -> PathBuf {
     site.map_or_else(|| PathBuf::from("scenarios/site.yaml"), Path::to_path_buf)
@@ -212,6 +215,7 @@ pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
             None => {}
         }
     };
+    let started = Instant::now();
     let runs: Vec<ScenarioRun> = match mode {
         Mode::InProcess => run_in_process(&scns, &site, &faults, args, &out, &mut on_done),
         Mode::Lab => {
@@ -226,6 +230,7 @@ pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
                     out: out.clone(),
                     targets_dir: PathBuf::from("targets"),
                     relay: args.relay.clone(),
+                    jobs: args.jobs.unwrap_or(DEFAULT_LAB_JOBS).max(1),
                 },
                 &scns,
                 &mut on_done,
@@ -241,6 +246,7 @@ pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
             }
         }
     };
+    let wall = started.elapsed();
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -303,7 +309,9 @@ pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
     let stale_fails = whole_suite && !stale.is_empty();
     match args.format {
         Format::Human => {
-            let total: Duration = runs.iter().map(|r| r.duration).sum();
+            // In-process: the virtual time the scenarios took; in the lab: the wall time
+            // of the run (lab and target start included; scenarios overlap).
+            let total: Duration = if mode == Mode::InProcess { runs.iter().map(|r| r.duration).sum() } else { wall };
             println!(
                 "\n{} passed, {} failed, {} deviations, {} skipped, {} errors ({} scenarios, {:.1}s {})",
                 totals.passed,
@@ -338,7 +346,7 @@ fn run_in_process(
     out: &Path,
     on_done: &mut dyn FnMut(&ScenarioRun),
 ) -> Vec<ScenarioRun> {
-    let jobs = args.jobs.max(1);
+    let jobs = args.jobs.unwrap_or(1).max(1);
     let mut runs: Vec<ScenarioRun> = Vec::with_capacity(scns.len());
     for chunk in scns.chunks(jobs) {
         let results: Vec<ScenarioRun> = std::thread::scope(|s| {

@@ -3,12 +3,13 @@
 //! frames). Both feed the same sans-IO engine; results, pcapngs and snapshots come out
 //! the same way.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use bootcheck_refserver::{Fault, Health, Server};
-use bootcheck_scenario::engine::{self, Dir, Env, Execution, ExecutionResult};
+use bootcheck_scenario::engine::{self, Claim, Dir, Env, Execution, ExecutionResult};
+use bootcheck_scenario::footprint::{self, Footprint, Resource};
 use bootcheck_scenario::verdict::{self, Outcome};
 use bootcheck_scenario::{snapshot, Mac, Scenario, Site};
 
@@ -206,6 +207,9 @@ pub struct LabRunOptions {
     /// A relay agent profile (placed in the relay namespace) between the harness and
     /// the target: the relay topology, where the relay is the subject.
     pub relay: Option<String>,
+    /// Scenarios run at once on the lab (see `run_at_once`); 1 runs them one after
+    /// another. The relay topology always runs them one after another.
+    pub jobs: usize,
 }
 
 fn load_target(opts: &LabRunOptions) -> Result<crate::Target, String> {
@@ -310,37 +314,215 @@ pub fn run_lab(
     let mut port = crate::RawPort::open(&lab, crate::Role::Client).map_err(|e| e.to_string())?;
     // With a relay, the relay is the subject: deviations and reports go by its name.
     let name = relay_target.as_ref().map_or_else(|| target.name().to_string(), |r| r.name().to_string());
-    let mut runs = Vec::new();
-    let mut dead: Option<String> = None;
-    for (path, scn) in scns {
-        let base = ScenarioRun {
-            path: path.clone(),
+    let ctx = LabCtx {
+        opts,
+        target: &target,
+        relay_target: relay_target.as_ref(),
+        name: name.clone(),
+        names: &names,
+        rule_deviations,
+        relay_ctx,
+        run_dir_text,
+    };
+    let mut alive = || {
+        if let Err(e) = running.check_alive() {
+            return Some(format!("{e}"));
+        }
+        match relay_running.as_mut().map(|r| r.check_alive()) {
+            Some(Err(e)) => Some(format!("relay: {e}")),
+            _ => None,
+        }
+    };
+    // The relay topology's server-link tap and merged pcapng follow one scenario at a
+    // time: it stays sequential.
+    let runs = if relay_target.is_none() && opts.jobs > 1 {
+        run_at_once(&ctx, scns, &mut port, opts.jobs, &mut alive, on_done)?
+    } else {
+        run_one_by_one(&ctx, scns, &mut port, &mut alive, on_done)?
+    };
+    let log = running.log_path().to_path_buf();
+    let _ = std::fs::copy(&log, opts.out.join(format!("{}.log", target.name())));
+    if let Some(r) = relay_running.take() {
+        let _ = std::fs::copy(r.log_path(), opts.out.join(format!("{name}.log")));
+        r.stop().map_err(|e| e.to_string())?;
+    }
+    drop(relay_running);
+    drop(port);
+    running.stop().map_err(|e| e.to_string())?;
+    lab.down().map_err(|e| e.to_string())?;
+    Ok(runs)
+}
+
+/// What every scenario of one lab run shares: the subject, how outcomes are judged, how
+/// snapshots are normalised.
+struct LabCtx<'a> {
+    opts: &'a LabRunOptions,
+    target: &'a crate::Target,
+    relay_target: Option<&'a crate::Target>,
+    /// The subject: the relay behind a relay, else the target.
+    name: String,
+    names: &'a crate::LabNames,
+    rule_deviations: BTreeMap<String, String>,
+    relay_ctx: bootcheck_rules::RelayContext,
+    run_dir_text: String,
+}
+
+impl LabCtx<'_> {
+    fn base(&self, path: &Path, scn: &Scenario) -> ScenarioRun {
+        ScenarioRun {
+            path: path.to_path_buf(),
             scenario: scn.clone(),
-            target: name.clone(),
+            target: self.name.clone(),
             outcome: Outcome::Pass,
             result: None,
             pcap: None,
             snapshot: String::new(),
             duration: Duration::ZERO,
             rules: Vec::new(),
-        };
+        }
+    }
+
+    /// Why `scn` does not run here, if it does not.
+    fn skip(&self, scn: &Scenario) -> Option<String> {
         // Behind a relay, a skip recorded for the server (a capability it lacks, such as
         // TFTP) applies too; its other deviations do not: the relay is the subject.
-        let server_skip = relay_target.as_ref().and_then(|_| verdict::skip_reason(scn, target.name()));
-        let run = if let Some(why) = verdict::skip_reason(scn, &name)
+        let server_skip = self.relay_target.and_then(|_| verdict::skip_reason(scn, self.target.name()));
+        verdict::skip_reason(scn, &self.name)
             .or(server_skip)
-            .or_else(|| topology_skip(scn, opts.relay.as_deref()))
-            .or_else(|| target.unserved(scn))
+            .or_else(|| topology_skip(scn, self.opts.relay.as_deref()))
+            .or_else(|| self.target.unserved(scn))
+    }
+
+    fn pcap_path(&self, scn: &Scenario) -> PathBuf {
+        let dir = self.opts.out.join("pcap");
+        let _ = std::fs::create_dir_all(&dir);
+        dir.join(format!("{}.pcapng", file_stem(&scn.id)))
+    }
+
+    fn env(&self) -> Env {
+        Env {
+            site: self.opts.site.clone(),
+            seed: self.opts.seed,
+            harness_mac: self.names.client_mac,
+            gateway_mac: self.names.relay_client_mac,
+        }
+    }
+
+    /// The run of a scenario whose execution ended: outcome with the target's recorded
+    /// deviations, the rule catalogue (over both links behind a relay, whose merged
+    /// pcapng is written here), the normalised snapshot. `dead`: the target was found
+    /// dead when the scenario ended.
+    #[allow(clippy::too_many_arguments)]
+    fn conclude(
+        &self,
+        base: ScenarioRun,
+        scn: &Scenario,
+        result: Result<ExecutionResult, String>,
+        duration: Duration,
+        dead: Option<&str>,
+        server_side: Option<Vec<(SystemTime, Vec<u8>)>>,
+        t0_sys: SystemTime,
+        pcap_path: PathBuf,
+    ) -> Result<ScenarioRun, String> {
+        let name = &self.name;
+        let names = self.names;
+        let result = match result {
+            Err(message) if message == "interrupted" => {
+                return Err("interrupted (Ctrl-C); the lab was torn down".into())
+            }
+            Err(message) => return Ok(ScenarioRun { outcome: Outcome::Error { message }, duration, ..base }),
+            Ok(r) => r,
+        };
+        let mut outcome = match self.target.deviation(&scn.id) {
+            // A deviation recorded in the target profile counts like one in the
+            // scenario file.
+            Some(why) if !scn.deviations.contains_key(name) => {
+                let mut s = scn.clone();
+                s.deviations.insert(
+                    name.clone(),
+                    bootcheck_scenario::model::Deviation {
+                        why: why.to_string(),
+                        outcome: bootcheck_scenario::model::DeviationOutcome::Fail,
+                        step: None,
+                    },
+                );
+                verdict::judge(&s, name, &result)
+            }
+            _ => verdict::judge(scn, name, &result),
+        };
+        // The lab turns veth TX checksum offload off, so reply checksums are what the
+        // server computed.
+        let ctx = bootcheck_rules::Context { checksums_meaningful: true };
+        let rules = match server_side {
+            None => crate::conformance::check(&result, &self.rule_deviations, &ctx),
+            Some(server) => {
+                let merged = crate::relay::merge(&result, t0_sys, server);
+                crate::relay::write_pcap(
+                    &pcap_path,
+                    &merged,
+                    t0_sys,
+                    (
+                        &format!("{}/{}", names.client_ns, names.client_if),
+                        &format!("{}/{}", names.server_ns, names.server_if),
+                    ),
+                )
+                .map_err(|e| e.to_string())?;
+                crate::conformance::check_relayed(&merged, &self.relay_ctx, &ctx, &self.rule_deviations)
+            }
+        };
+        outcome = with_rules(outcome, &rules);
+        if let Some(d) = dead {
+            outcome = Outcome::Error { message: format!("the target died during this scenario: {d}") };
+        }
+        // What only this run has: the lab's harness MAC (it carries the run id) becomes
+        // the in-process one, so runs and backends compare line for line; the run dir
+        // (servers name their own paths in TFTP error messages) becomes `[run-dir]`.
+        let mut snap = snapshot::render(&result)
+            .replace(&names.client_mac.to_string(), &HARNESS_MAC.to_string())
+            .replace(&self.run_dir_text, "[run-dir]");
+        // The relay agent's MACs carry the run id too.
+        for (m, stable) in
+            [(names.relay_client_mac, "02:bc:00:00:00:02"), (names.relay_server_mac, "02:bc:00:00:00:03")]
         {
+            if let Some(m) = m {
+                snap = snap.replace(&m.to_string(), stable);
+            }
+        }
+        Ok(ScenarioRun {
+            outcome,
+            snapshot: snap,
+            result: Some(result),
+            pcap: Some(pcap_path),
+            duration,
+            rules,
+            ..base
+        })
+    }
+}
+
+/// One scenario after another (`--jobs 1`, and the relay topology): every frame the
+/// port sees while a scenario runs is that scenario's; the port writes its pcapng.
+fn run_one_by_one(
+    ctx: &LabCtx<'_>,
+    scns: &[(PathBuf, Scenario)],
+    port: &mut crate::RawPort,
+    alive: &mut dyn FnMut() -> Option<String>,
+    on_done: &mut dyn FnMut(&ScenarioRun),
+) -> Result<Vec<ScenarioRun>, String> {
+    let names = ctx.names;
+    let mut runs = Vec::new();
+    let mut dead: Option<String> = None;
+    for (path, scn) in scns {
+        let base = ctx.base(path, scn);
+        let run = if let Some(why) = ctx.skip(scn) {
             ScenarioRun { outcome: Outcome::Skipped { why }, ..base }
         } else if let Some(d) = &dead {
             ScenarioRun { outcome: Outcome::Error { message: format!("target not running: {d}") }, ..base }
         } else {
-            let pcap_path = opts.out.join("pcap").join(format!("{}.pcapng", file_stem(&scn.id)));
-            let _ = std::fs::create_dir_all(opts.out.join("pcap"));
+            let pcap_path = ctx.pcap_path(scn);
             // Direct: the port writes the pcapng as frames pass. Relay: both links are
             // merged afterwards and written in one go (see `relay`).
-            let writer = if relay_target.is_none() {
+            let writer = if ctx.relay_target.is_none() {
                 let w = crate::PcapNgWriter::create_shared(&pcap_path).map_err(|e| e.to_string())?;
                 port.attach(&w).map_err(|e| e.to_string())?;
                 Some(w)
@@ -349,23 +531,17 @@ pub fn run_lab(
                 None
             };
             let _ = port.drain();
-            let tap = if relay_target.is_some() {
+            let tap = if ctx.relay_target.is_some() {
                 Some(crate::relay::ServerTap::start(&names.server_ns, &names.server_if).map_err(|e| e.to_string())?)
             } else {
                 None
             };
-            let env = Env {
-                site: opts.site.clone(),
-                seed: opts.seed,
-                harness_mac: names.client_mac,
-                gateway_mac: names.relay_client_mac,
-            };
             let mut t0 = Instant::now();
             let mut t0_sys = SystemTime::now();
-            let result = match Execution::new(scn.clone(), env) {
+            let result = match Execution::new(scn.clone(), ctx.env()) {
                 Err(message) => Err(message),
                 Ok(exec) => {
-                    let cell = std::cell::RefCell::new(&mut port);
+                    let cell = std::cell::RefCell::new(&mut *port);
                     // The engine's clock starts inside drive_real: the server-link
                     // tap's instants are merged against this one, taken just before.
                     t0 = Instant::now();
@@ -387,100 +563,276 @@ pub fn run_lab(
                 None => None,
             };
             let duration = t0.elapsed();
-            if let Err(e) = running.check_alive() {
-                dead = Some(format!("{e}"));
+            if let Some(d) = alive() {
+                dead = Some(d);
             }
-            if let Some(Err(e)) = relay_running.as_mut().map(|r| r.check_alive()) {
-                dead = Some(format!("relay: {e}"));
-            }
-            match result {
-                Err(message) if message == "interrupted" => {
-                    return Err("interrupted (Ctrl-C); the lab was torn down".into())
-                }
-                Err(message) => ScenarioRun { outcome: Outcome::Error { message }, duration, ..base },
-                Ok(result) => {
-                    let mut outcome = match target.deviation(&scn.id) {
-                        // A deviation recorded in the target profile counts like one in
-                        // the scenario file.
-                        Some(why) if !scn.deviations.contains_key(&name) => {
-                            let mut s = scn.clone();
-                            s.deviations.insert(
-                                name.clone(),
-                                bootcheck_scenario::model::Deviation {
-                                    why: why.to_string(),
-                                    outcome: bootcheck_scenario::model::DeviationOutcome::Fail,
-                                    step: None,
-                                },
-                            );
-                            verdict::judge(&s, &name, &result)
-                        }
-                        _ => verdict::judge(scn, &name, &result),
-                    };
-                    // The lab turns veth TX checksum offload off, so reply checksums
-                    // are what the server computed.
-                    let ctx = bootcheck_rules::Context { checksums_meaningful: true };
-                    let rules = match server_side {
-                        None => crate::conformance::check(&result, &rule_deviations, &ctx),
-                        Some(server) => {
-                            let merged = crate::relay::merge(&result, t0_sys, server);
-                            crate::relay::write_pcap(
-                                &pcap_path,
-                                &merged,
-                                t0_sys,
-                                (
-                                    &format!("{}/{}", names.client_ns, names.client_if),
-                                    &format!("{}/{}", names.server_ns, names.server_if),
-                                ),
-                            )
-                            .map_err(|e| e.to_string())?;
-                            crate::conformance::check_relayed(&merged, &relay_ctx, &ctx, &rule_deviations)
-                        }
-                    };
-                    outcome = with_rules(outcome, &rules);
-                    if let Some(d) = &dead {
-                        outcome = Outcome::Error { message: format!("the target died during this scenario: {d}") };
-                    }
-                    // What only this run has: the lab's harness MAC (it carries the run
-                    // id) becomes the in-process one, so runs and backends compare line
-                    // for line; the run dir (servers name their own paths in TFTP error
-                    // messages) becomes `[run-dir]`.
-                    let mut snap = snapshot::render(&result)
-                        .replace(&names.client_mac.to_string(), &HARNESS_MAC.to_string())
-                        .replace(&run_dir_text, "[run-dir]");
-                    // The relay agent's MACs carry the run id too.
-                    for (m, stable) in
-                        [(names.relay_client_mac, "02:bc:00:00:00:02"), (names.relay_server_mac, "02:bc:00:00:00:03")]
-                    {
-                        if let Some(m) = m {
-                            snap = snap.replace(&m.to_string(), stable);
-                        }
-                    }
-                    ScenarioRun {
-                        outcome,
-                        snapshot: snap,
-                        result: Some(result),
-                        pcap: Some(pcap_path),
-                        duration,
-                        rules,
-                        ..base
-                    }
-                }
-            }
+            ctx.conclude(base, scn, result, duration, dead.as_deref(), server_side, t0_sys, pcap_path)?
         };
         on_done(&run);
         runs.push(run);
     }
-    let log = running.log_path().to_path_buf();
-    let _ = std::fs::copy(&log, opts.out.join(format!("{}.log", target.name())));
-    if let Some(r) = relay_running.take() {
-        let _ = std::fs::copy(r.log_path(), opts.out.join(format!("{name}.log")));
-        r.stop().map_err(|e| e.to_string())?;
-    }
-    drop(relay_running);
-    drop(port);
-    running.stop().map_err(|e| e.to_string())?;
-    lab.down().map_err(|e| e.to_string())?;
     Ok(runs)
+}
+
+/// A scenario running in [`run_at_once`].
+struct Live {
+    /// Its index in the scenario list.
+    idx: usize,
+    exec: Execution,
+    start: Instant,
+    start_sys: SystemTime,
+    /// When each frame of the execution's trace was sent or captured, in trace order.
+    stamps: Vec<SystemTime>,
+}
+
+/// Several scenarios at once on one lab (`--jobs N`): one loop over the one port drives
+/// up to `jobs` executions, each on its own clock; each received frame goes to the
+/// execution(s) that claim it ([`Execution::claim`]: its xid, TFTP endpoint, RARP
+/// target, ARP address — a chaddr only when no xid says otherwise, and never the
+/// chaddr of a late answer to a scenario that already ended), so a scenario's trace,
+/// pcapng and snapshot hold its own exchanges only. Scenarios whose footprints clash
+/// ([`bootcheck_scenario::footprint`]: same client MAC or address, xid or TFTP port)
+/// never overlap; those that must run alone run first, each by itself. Frames nobody
+/// claims go to `unclaimed.pcapng` in the out dir.
+fn run_at_once(
+    ctx: &LabCtx<'_>,
+    scns: &[(PathBuf, Scenario)],
+    port: &mut crate::RawPort,
+    jobs: usize,
+    alive: &mut dyn FnMut() -> Option<String>,
+    on_done: &mut dyn FnMut(&ScenarioRun),
+) -> Result<Vec<ScenarioRun>, String> {
+    let limit = Duration::from_secs(600);
+    let mut done: Vec<Option<ScenarioRun>> = scns.iter().map(|_| None).collect();
+    let mut todo = Vec::new();
+    for (i, (path, scn)) in scns.iter().enumerate() {
+        match ctx.skip(scn) {
+            Some(why) => {
+                let run = ScenarioRun { outcome: Outcome::Skipped { why }, ..ctx.base(path, scn) };
+                on_done(&run);
+                done[i] = Some(run);
+            }
+            None => todo.push(i),
+        }
+    }
+    let fps: Vec<Footprint> =
+        scns.iter().map(|(_, s)| footprint::footprint(s, &ctx.opts.site, ctx.opts.seed)).collect();
+    let mut pending = footprint::schedule(&todo, &fps);
+    let mut live: Vec<Live> = Vec::new();
+    // xids of scenarios that ended: a late reply carrying one is nobody's now, even
+    // if its chaddr is that of a scenario still running.
+    let mut retired: HashSet<u32> = HashSet::new();
+    let mut strays: Vec<(SystemTime, Vec<u8>)> = Vec::new();
+    let mut dead: Option<String> = None;
+    let mut admit = true;
+    let _ = port.drain();
+    let finish = |idx: usize,
+                  l: (Instant, SystemTime, Vec<SystemTime>),
+                  result: Result<ExecutionResult, String>,
+                  dead: Option<String>| {
+        let (path, scn) = &scns[idx];
+        let (start, start_sys, stamps) = l;
+        let duration = start.elapsed();
+        let pcap_path = ctx.pcap_path(scn);
+        if let Ok(r) = &result {
+            let iface = format!("{}/{}", ctx.names.client_ns, ctx.names.client_if);
+            write_port_pcap(&pcap_path, r, &stamps, start_sys, &iface)?;
+        }
+        ctx.conclude(ctx.base(path, scn), scn, result, duration, dead.as_deref(), None, start_sys, pcap_path)
+    };
+    // Judging a scenario that ended (rules, snapshot, pcapng) happens on a thread of
+    // its own: the loop keeps the others' clocks and exchanges going meanwhile.
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<ScenarioRun, String>)>();
+    let mut judging = 0usize;
+    std::thread::scope(|s| -> Result<(), String> {
+        loop {
+            while let Ok((idx, run)) = rx.try_recv() {
+                judging -= 1;
+                let run = run?;
+                on_done(&run);
+                done[idx] = Some(run);
+            }
+            if admit {
+                admit = false;
+                let mut k = 0;
+                while k < pending.len() && live.len() < jobs {
+                    let i = pending[k];
+                    let (path, scn) = &scns[i];
+                    if let Some(d) = &dead {
+                        pending.remove(k);
+                        let message = format!("target not running: {d}");
+                        let run = ScenarioRun { outcome: Outcome::Error { message }, ..ctx.base(path, scn) };
+                        on_done(&run);
+                        done[i] = Some(run);
+                        continue;
+                    }
+                    if live.iter().any(|l| fps[l.idx].clashes(&fps[i])) {
+                        if fps[i].alone.is_some() {
+                            // It waits for the lab to empty, and nothing overtakes it.
+                            break;
+                        }
+                        k += 1;
+                        continue;
+                    }
+                    pending.remove(k);
+                    match Execution::new(scn.clone(), ctx.env()) {
+                        Ok(exec) => live.push(Live {
+                            idx: i,
+                            exec,
+                            start: Instant::now(),
+                            start_sys: SystemTime::now(),
+                            stamps: Vec::new(),
+                        }),
+                        Err(message) => {
+                            let run = ScenarioRun { outcome: Outcome::Error { message }, ..ctx.base(path, scn) };
+                            on_done(&run);
+                            done[i] = Some(run);
+                        }
+                    }
+                    if fps[i].alone.is_some() {
+                        break;
+                    }
+                }
+            }
+            for l in &mut live {
+                let now = l.start.elapsed();
+                while let Some(f) = l.exec.poll_transmit(now) {
+                    // Stamp before sending: a fast reply can be read before sendpacket returns.
+                    l.stamps.push(SystemTime::now());
+                    port.send(&f).map_err(|e| e.to_string())?;
+                }
+            }
+            let mut k = 0;
+            while k < live.len() {
+                let over = live[k].start.elapsed() > limit;
+                if !(live[k].exec.is_finished() || over) {
+                    k += 1;
+                    continue;
+                }
+                let Live { idx, exec, start, start_sys, stamps } = live.remove(k);
+                if dead.is_none() {
+                    dead = alive();
+                }
+                retired.extend(fps[idx].resources.iter().filter_map(|r| match r {
+                    Resource::Xid(x) => Some(*x),
+                    _ => None,
+                }));
+                let result = if over {
+                    drop(exec);
+                    Err(format!("scenario still running after {}s", limit.as_secs()))
+                } else {
+                    Ok(exec.finish())
+                };
+                let (tx, finish, dead) = (tx.clone(), &finish, dead.clone());
+                s.spawn(move || {
+                    let _ = tx.send((idx, finish(idx, (start, start_sys, stamps), result, dead)));
+                });
+                judging += 1;
+                admit = true;
+            }
+            if admit && !pending.is_empty() {
+                // A scenario ended: start the next ones now, not after the next wait.
+                continue;
+            }
+            if live.is_empty() {
+                if pending.is_empty() {
+                    if judging == 0 {
+                        break;
+                    }
+                    // Only judging left: wait for it.
+                    if let Ok((idx, run)) = rx.recv() {
+                        judging -= 1;
+                        let run = run?;
+                        on_done(&run);
+                        done[idx] = Some(run);
+                    }
+                    continue;
+                }
+                admit = true;
+                continue;
+            }
+            if crate::interrupted() {
+                return Err("interrupted (Ctrl-C); the lab was torn down".into());
+            }
+            let now = Instant::now();
+            // Wake at least every 100 ms to notice Ctrl-C.
+            let wake = live
+                .iter()
+                .filter_map(|l| l.exec.poll_timeout().map(|t| l.start + t))
+                .min()
+                .unwrap_or(now)
+                .min(now + Duration::from_millis(100));
+            match port.recv_stamped(wake) {
+                Ok(Some((_, ts, frame))) => {
+                    let claims: Vec<Claim> = live.iter().map(|l| l.exec.claim(&frame)).collect();
+                    let to = footprint::route(&claims, &frame, |x| retired.contains(&x));
+                    for &k in &to {
+                        let l = &mut live[k];
+                        l.stamps.push(ts);
+                        l.exec.handle_frame(l.start.elapsed(), &frame);
+                    }
+                    if to.is_empty() {
+                        strays.push((ts, frame));
+                    }
+                }
+                Ok(None) => {}
+                Err(crate::LabError::Interrupted) => return Err("interrupted (Ctrl-C); the lab was torn down".into()),
+                Err(e) => return Err(e.to_string()),
+            }
+            for l in &mut live {
+                let t = l.start.elapsed();
+                if l.exec.poll_timeout().is_some_and(|w| w <= t) {
+                    l.exec.handle_timeout(t);
+                }
+            }
+        }
+        Ok(())
+    })?;
+    if !strays.is_empty() {
+        let iface = format!("{}/{}", ctx.names.client_ns, ctx.names.client_if);
+        let _ = write_frames_pcap(
+            &ctx.opts.out.join("unclaimed.pcapng"),
+            &iface,
+            strays.iter().map(|(t, f)| (*t, f.as_slice(), Direction::In)),
+        );
+    }
+    Ok(done.into_iter().flatten().collect())
+}
+
+/// An execution's trace as the pcapng of a lab port: frames stamped when they were sent
+/// or captured (`stamps`, in trace order), else at the engine's instants.
+fn write_port_pcap(
+    path: &Path,
+    result: &ExecutionResult,
+    stamps: &[SystemTime],
+    start_sys: SystemTime,
+    iface: &str,
+) -> Result<(), String> {
+    let exact = stamps.len() == result.trace.len();
+    write_frames_pcap(
+        path,
+        iface,
+        result.trace.iter().enumerate().map(|(i, t)| {
+            let at = if exact { stamps[i] } else { start_sys + t.at };
+            (at, t.frame.as_slice(), if t.dir == Dir::Out { Direction::Out } else { Direction::In })
+        }),
+    )
+}
+
+/// A pcapng with one lab port interface named `iface`.
+fn write_frames_pcap<'a>(
+    path: &Path,
+    iface: &str,
+    frames: impl Iterator<Item = (SystemTime, &'a [u8], Direction)>,
+) -> Result<(), String> {
+    let mut w = PcapNgWriter::create(path).map_err(|e| e.to_string())?;
+    let id = w
+        .add_interface(iface, Some("bootcheck lab port"), crate::pcapng::LINKTYPE_ETHERNET, 65535)
+        .map_err(|e| e.to_string())?;
+    for (at, f, d) in frames {
+        w.write_packet(id, at, f, d).map_err(|e| e.to_string())?;
+    }
+    w.finish().map(|_| ()).map_err(|e| e.to_string())
 }
 
 fn port_send(port: &mut crate::RawPort, f: &[u8]) -> Result<(), String> {
