@@ -10,6 +10,9 @@
 
 use std::fmt::Write as _;
 
+pub mod differential;
+pub mod mutator;
+
 use bootcheck_wire::bootp::{self, Packet, VendKind};
 use bootcheck_wire::frame::{Frame, LinkType, Net, Transport};
 use bootcheck_wire::options::{self, AreaIter, Item, SubOptions};
