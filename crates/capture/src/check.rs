@@ -24,7 +24,8 @@
 //! oldest is closed early when more arrive), each keeps at most
 //! [`Options::max_frames`] frames, and closed exchanges leave only their verdict.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -40,6 +41,40 @@ use serde::Serialize;
 
 use crate::reader::{Issue, IssueKind, Record};
 use crate::reasm::{Limits, Reassembler};
+
+/// FxHash (rustc's): the maps here are keyed by xids, ports and ids from the
+/// capture, looked up several times per packet; SipHash's flood resistance buys
+/// nothing for a file being read, and costs a tenth of the run.
+#[derive(Debug, Default, Clone, Copy)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<Fx>>;
 
 /// Tunables of the checker.
 #[derive(Debug, Clone)]
@@ -168,6 +203,10 @@ pub struct Summary {
     pub by_verdict: std::collections::BTreeMap<String, u64>,
     /// Capture damage and fragments given up on.
     pub issues: u64,
+    /// The most exchanges open at once, and the most frame octets they held: what
+    /// memory depends on (the traffic's rate × the window), not the file's size.
+    pub peak_open: u64,
+    pub peak_held_octets: u64,
     /// Only rules that applied at least once.
     pub rules: Vec<RuleTotal>,
 }
@@ -243,6 +282,8 @@ pub struct Checker {
     rule_totals: Vec<(u64, u64)>,
     epoch: Option<Duration>,
     now: Duration,
+    scratch: Vec<(usize, Verdict)>,
+    held: u64,
 }
 
 fn rules() -> &'static [&'static Rule] {
@@ -255,18 +296,20 @@ impl Checker {
         Checker {
             ctx,
             reasm: Reassembler::new(Limits::default()),
-            units: HashMap::new(),
+            units: HashMap::default(),
             order: VecDeque::new(),
             next_id: 1,
-            bootp_by_xid: HashMap::new(),
-            tftp_by_client: HashMap::new(),
-            tftp_by_server: HashMap::new(),
-            rarp_by_target: HashMap::new(),
+            bootp_by_xid: HashMap::default(),
+            tftp_by_client: HashMap::default(),
+            tftp_by_server: HashMap::default(),
+            rarp_by_target: HashMap::default(),
             out: VecDeque::new(),
             summary: Summary::default(),
             rule_totals: vec![(0, 0); rules().len()],
             epoch: None,
             now: Duration::ZERO,
+            scratch: Vec::new(),
+            held: 0,
             opts,
         }
     }
@@ -430,6 +473,7 @@ impl Checker {
             },
         );
         self.order.push_back((at, id));
+        self.summary.peak_open = self.summary.peak_open.max(self.units.len() as u64);
         id
     }
 
@@ -439,6 +483,8 @@ impl Checker {
             u.last = u.last.max(s.at);
             u.packets.push(s.packet);
             if u.frames.len() < max {
+                self.held += s.bytes.len() as u64;
+                self.summary.peak_held_octets = self.summary.peak_held_octets.max(self.held);
                 u.frames.push((s, role));
             } else {
                 u.overflow += 1;
@@ -570,15 +616,16 @@ impl Checker {
                     }
                 } else if let Some(qmsg) = qmsg {
                     let pair = Pair { request: &qmsg, reply: &msg, ctx: &self.ctx };
-                    let results: Vec<(usize, Verdict)> = rules()
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, r)| match r.check {
-                            Check::Reply(f) => Some((i, f(&pair))),
-                            _ => None,
-                        })
-                        .collect();
+                    // One buffer for every pair's verdicts: no allocation per reply.
+                    let mut results = std::mem::take(&mut self.scratch);
+                    results.clear();
+                    for (i, r) in rules().iter().enumerate() {
+                        if let Check::Reply(f) = r.check {
+                            results.push((i, f(&pair)));
+                        }
+                    }
                     self.fold(id, &results);
+                    self.scratch = results;
                     if let Some(u) = self.units.get_mut(&id) {
                         u.pairs += 1;
                     }
@@ -722,6 +769,7 @@ impl Checker {
     /// Finish an exchange: trace rules, relay rules, verdict.
     fn close(&mut self, id: u64) {
         let Some(u) = self.units.remove(&id) else { return };
+        self.held -= u.frames.iter().map(|(s, _)| s.bytes.len() as u64).sum::<u64>();
         match &u.kind {
             Kind::Bootp { xid } => {
                 if let Some(ids) = self.bootp_by_xid.get_mut(xid) {
@@ -748,7 +796,8 @@ impl Checker {
             }
         }
         let truncated = u.overflow > 0;
-        let mut results: Vec<(usize, Verdict)> = Vec::new();
+        let mut results = std::mem::take(&mut self.scratch);
+        results.clear();
         if !truncated {
             let frames: Vec<TraceFrame<'_>> = u
                 .frames
@@ -763,7 +812,7 @@ impl Checker {
                     })
                 })
                 .collect();
-            let view = TraceView { frames: &frames, checksums_meaningful: self.ctx.checksums_meaningful };
+            let view = TraceView::new(&frames, self.ctx.checksums_meaningful);
             for (i, r) in rules().iter().enumerate() {
                 if let Check::Trace(f) = r.check {
                     results.push((i, f(&view)));
@@ -803,6 +852,7 @@ impl Checker {
         // Fold into the unit (it is out of the map now).
         let mut u = u;
         fold_into(&mut u, &mut self.rule_totals, &results, self.opts.max_failures);
+        self.scratch = results;
         let answered = u.frames.iter().any(|(s, _)| !s.sent);
         let (verdict, note) = match u.worst {
             None if u.pairs == 0 && u.note.is_some() => (ExchangeVerdict::Unchecked, u.note.take()),
@@ -877,31 +927,36 @@ fn out_of_scope(q: &Msg<'_>, r: &Msg<'_>, forwarded_seen: bool) -> Option<String
 /// `max` failures and the worst level failed.
 fn fold_into(u: &mut Unit, totals: &mut [(u64, u64)], results: &[(usize, Verdict)], max: usize) {
     for (i, v) in results {
-        let rule = rules()[*i];
-        match v {
-            Verdict::NotApplicable => {}
-            Verdict::Pass => {
-                u.checked += 1;
-                totals[*i].0 += 1;
+        fold_one(u, totals, *i, v, max);
+    }
+}
+
+/// Count one rule verdict (rule `i` of the catalogue) into an exchange.
+fn fold_one(u: &mut Unit, totals: &mut [(u64, u64)], i: usize, v: &Verdict, max: usize) {
+    let rule = rules()[i];
+    match v {
+        Verdict::NotApplicable => {}
+        Verdict::Pass => {
+            u.checked += 1;
+            totals[i].0 += 1;
+        }
+        Verdict::Fail(e) => {
+            u.checked += 1;
+            totals[i].0 += 1;
+            totals[i].1 += 1;
+            if u.worst.is_none_or(|w| !w.is_mandatory() && rule.level.is_mandatory()) {
+                u.worst = Some(rule.level);
             }
-            Verdict::Fail(e) => {
-                u.checked += 1;
-                totals[*i].0 += 1;
-                totals[*i].1 += 1;
-                if u.worst.is_none_or(|w| !w.is_mandatory() && rule.level.is_mandatory()) {
-                    u.worst = Some(rule.level);
-                }
-                if u.failures.len() < max {
-                    u.failures.push(Failure {
-                        rule: rule.id,
-                        level: rule.level.as_str(),
-                        packet: e.packet as u64,
-                        offset: e.offset,
-                        field: e.field.clone(),
-                        expected: e.expected.clone(),
-                        seen: e.seen.clone(),
-                    });
-                }
+            if u.failures.len() < max {
+                u.failures.push(Failure {
+                    rule: rule.id,
+                    level: rule.level.as_str(),
+                    packet: e.packet as u64,
+                    offset: e.offset,
+                    field: e.field.clone(),
+                    expected: e.expected.clone(),
+                    seen: e.seen.clone(),
+                });
             }
         }
     }
@@ -922,7 +977,12 @@ fn kind_of(b: &Bootp<&[u8]>) -> &'static str {
 }
 
 fn mac(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(":")
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(b.len() * 3);
+    for (i, x) in b.iter().enumerate() {
+        let _ = write!(s, "{}{x:02x}", if i > 0 { ":" } else { "" });
+    }
+    s
 }
 
 fn message_name(b: &Bootp<&[u8]>, fallback: &str) -> String {

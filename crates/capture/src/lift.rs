@@ -259,7 +259,8 @@ fn lift(pkts: &[Pkt], site: Option<&Site>, id: &str, source: &str, opts: LiftOpt
                     if ctx.client_mac.is_none() {
                         if let Some(site) = ctx.site {
                             let ip = ctx.rewrite.ip(src);
-                            let c = site.clients.iter().find(|(_, c)| c.ip == ip).or_else(|| site.clients.iter().next());
+                            let c =
+                                site.clients.iter().find(|(_, c)| c.ip == ip).or_else(|| site.clients.iter().next());
                             if let Some((name, c)) = c {
                                 ctx.known_client = Some(name.clone());
                                 ctx.client_mac = Some(c.mac.0.to_vec());
@@ -283,7 +284,9 @@ fn lift(pkts: &[Pkt], site: Option<&Site>, id: &str, source: &str, opts: LiftOpt
         if let Some(s) = step {
             if steps.len() < MAX_STEPS {
                 if opts.original_timing {
-                    if let Some(gap) = last_at.map(|t| p.at.saturating_sub(t)).filter(|g| *g >= Duration::from_millis(50)) {
+                    if let Some(gap) =
+                        last_at.map(|t| p.at.saturating_sub(t)).filter(|g| *g >= Duration::from_millis(50))
+                    {
                         steps.push(format!(
                             "  - name: {}\n    expect: {{ any: {}ms }}\n",
                             q(&format!("pause of {} ms before #{}", gap.as_millis(), p.number)),

@@ -220,9 +220,11 @@ pub fn diff_fields(recorded: Option<Vec<(String, String)>>, live: Option<Vec<(St
             for (k, v) in &rec {
                 match liv.iter().find(|(lk, _)| lk == k) {
                     Some((_, lv)) if lv == v => {}
-                    Some((_, lv)) => {
-                        changes.push(FieldChange { field: k.clone(), recorded: Some(v.clone()), live: Some(lv.clone()) })
-                    }
+                    Some((_, lv)) => changes.push(FieldChange {
+                        field: k.clone(),
+                        recorded: Some(v.clone()),
+                        live: Some(lv.clone()),
+                    }),
                     None => changes.push(FieldChange { field: k.clone(), recorded: Some(v.clone()), live: None }),
                 }
             }
@@ -267,7 +269,9 @@ BOOTREPLY xid=[xid] secs=0 flags=0x8000 hops=0 htype=1 hlen=6 chaddr=02:00:00:00
 
     #[test]
     fn changed_gone_and_new_fields_are_named() {
-        let live = REPLY.replace("siaddr=192.0.2.1", "siaddr=0.0.0.0").replace("  3 router 192.0.2.254\n", "  6 domain-name-server 192.0.2.53\n");
+        let live = REPLY
+            .replace("siaddr=192.0.2.1", "siaddr=0.0.0.0")
+            .replace("  3 router 192.0.2.254\n", "  6 domain-name-server 192.0.2.53\n");
         let rec = fields(REPLY);
         let liv = fields(&live);
         assert_ne!(rec, liv);
@@ -281,10 +285,8 @@ BOOTREPLY xid=[xid] secs=0 flags=0x8000 hops=0 htype=1 hlen=6 chaddr=02:00:00:00
 
     #[test]
     fn rewritten_addresses_compare_equal() {
-        let rw = Rewrite {
-            ips: vec![("10.0.0.1".parse().expect("ip"), "192.0.2.1".parse().expect("ip"))],
-            macs: vec![],
-        };
+        let rw =
+            Rewrite { ips: vec![("10.0.0.1".parse().expect("ip"), "192.0.2.1".parse().expect("ip"))], macs: vec![] };
         assert_eq!(rw.text("siaddr=10.0.0.1 giaddr=10.0.0.10"), "siaddr=192.0.2.1 giaddr=10.0.0.10");
     }
 }

@@ -102,8 +102,8 @@ pub fn replay(args: &ReplayArgs) -> u8 {
             return EXIT_INPUT;
         }
     };
-    let lab = !args.in_process
-        && (args.target.is_some() || bootcheck_lab::privilege() == bootcheck_lab::Privilege::Root);
+    let lab =
+        !args.in_process && (args.target.is_some() || bootcheck_lab::privilege() == bootcheck_lab::Privilege::Root);
     let target = args.target.clone().unwrap_or_else(|| "reference".into());
     let run: ScenarioRun = if lab {
         let opts = labrun::LabRunOptions {
@@ -150,7 +150,10 @@ pub fn replay(args: &ReplayArgs) -> u8 {
                 _ => Vec::new(),
             };
             let harness = step.and_then(|s| s.sent.first()).and_then(|live_req| {
-                Some((endpoint(r.request.0, &r.request.1)?, endpoint(bootcheck_wire::frame::LinkType::Ethernet, live_req)?))
+                Some((
+                    endpoint(r.request.0, &r.request.1)?,
+                    endpoint(bootcheck_wire::frame::LinkType::Ethernet, live_req)?,
+                ))
             });
             (r, diff_with(rec, live, &lifted.rewrite, harness), mismatches)
         })

@@ -86,10 +86,7 @@ pub fn check(result: &ExecutionResult, deviations: &BTreeMap<String, String>, ct
     }
     // Rules over the whole trace (fragments, ICMP errors, TFTP, RARP).
     let frames = trace_frames(result.trace.iter().map(|t| (t.at, t.dir == Dir::Out, t.frame.as_slice())));
-    for res in bootcheck_rules::check_trace(&bootcheck_rules::TraceView {
-        frames: &frames,
-        checksums_meaningful: ctx.checksums_meaningful,
-    }) {
+    for res in bootcheck_rules::check_trace(&bootcheck_rules::TraceView::new(&frames, ctx.checksums_meaningful)) {
         fold.add(&res, deviations);
     }
     fold.done()
@@ -249,10 +246,7 @@ pub fn check_relayed(
     }
     // Both links as one trace.
     let tf = trace_frames(frames.iter().map(|f| (f.at, f.sent, f.frame.as_slice())));
-    for res in bootcheck_rules::check_trace(&bootcheck_rules::TraceView {
-        frames: &tf,
-        checksums_meaningful: ctx.checksums_meaningful,
-    }) {
+    for res in bootcheck_rules::check_trace(&bootcheck_rules::TraceView::new(&tf, ctx.checksums_meaningful)) {
         fold.add(&res, deviations);
     }
     fold.done()

@@ -50,11 +50,11 @@ impl Traffic {
 
     /// Send a frame to the server; queue it and the server's answers.
     fn exchange(&mut self, frame: Vec<u8>) -> Vec<Vec<u8>> {
-        let t = self.tick(50);
+        let t = self.tick(500);
         let replies = self.server.handle_frame(t, &frame);
         self.queue.push_back((t, frame));
         for r in &replies {
-            let t = self.tick(20);
+            let t = self.tick(100);
             self.queue.push_back((t, r.clone()));
         }
         replies

@@ -458,8 +458,8 @@ pub(crate) fn fail_at(
 /// Fold per-transfer verdicts: the first failure, else pass if any applied.
 pub(crate) fn each<'a>(v: &TraceView<'a>, f: impl Fn(&Transfer<'a>) -> Verdict) -> Verdict {
     let mut any = false;
-    for t in transfers(v) {
-        match f(&t) {
+    for t in v.transfers() {
+        match f(t) {
             Verdict::Pass => any = true,
             Verdict::NotApplicable => {}
             fail => return fail,

@@ -277,9 +277,9 @@ fn magic_cookie(p: &Pair<'_>) -> Verdict {
 }
 
 /// The walk's findings for the reply (offsets from the BOOTP message start).
-fn findings(p: &Pair<'_>) -> Option<Vec<bootcheck_wire::Finding>> {
+fn findings<'p>(p: &'p Pair<'_>) -> Option<&'p [bootcheck_wire::Finding]> {
     let r = p.reply.bootp.as_ref()?;
-    (r.vend_kind() == VendKind::Rfc1048).then(|| r.findings())
+    (r.vend_kind() == VendKind::Rfc1048).then(|| p.reply.findings())
 }
 
 fn first<'f>(

@@ -131,7 +131,7 @@ struct Answer<'a> {
 /// The server's RARP answers: frames not sent by the harness that are a reply reverse
 /// (opcode 4, either EtherType) or that come under the RARP EtherType after a request
 /// reverse; each with the last ARP/RARP frame the harness sent before it.
-fn answers<'a>(v: &'a TraceView<'a>) -> Vec<Answer<'a>> {
+fn answers<'a>(v: &TraceView<'a>) -> Vec<Answer<'a>> {
     let mut out = Vec::new();
     let mut last_sent: Option<&'a TraceFrame<'a>> = None;
     for t in v.frames {
@@ -153,7 +153,7 @@ fn answers<'a>(v: &'a TraceView<'a>) -> Vec<Answer<'a>> {
 /// Run `f` on every reply reverse whose request was a request reverse with the same
 /// address spaces; the first failure wins.
 fn each_reply<'a>(
-    v: &'a TraceView<'a>,
+    v: &TraceView<'a>,
     f: impl Fn(&Answer<'a>, &Packet<&'a [u8]>, &Packet<&'a [u8]>) -> Verdict,
 ) -> Verdict {
     let mut verdict = Verdict::NotApplicable;

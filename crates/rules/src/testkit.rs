@@ -664,7 +664,7 @@ fn run_trace<'b>(frames: impl Iterator<Item = (bool, Duration, &'b [u8])>) -> Ve
             bytes: b,
         })
         .collect();
-    crate::check_trace(&crate::TraceView { frames: &tf, checksums_meaningful: true })
+    crate::check_trace(&crate::TraceView::new(&tf, true))
 }
 
 /// `id` is among `res` and fails, and no other rule in `res` does.

@@ -20,6 +20,8 @@ pub struct Msg<'a> {
     pub bootp_at: usize,
     /// The BOOTP view, when the payload holds the whole 236-octet fixed header.
     pub bootp: Option<Bootp<&'a [u8]>>,
+    /// The option walk's findings, computed on first use (several rules read them).
+    findings: std::cell::OnceCell<Vec<bootcheck_wire::Finding>>,
 }
 
 impl<'a> Msg<'a> {
@@ -34,7 +36,13 @@ impl<'a> Msg<'a> {
         let payload = udp.payload;
         let bootp_at = udp.payload_offset;
         let view = Bootp::new_checked(payload).ok();
-        Some(Msg { packet, at, frame, payload, bootp_at, bootp: view })
+        Some(Msg { packet, at, frame, payload, bootp_at, bootp: view, findings: std::cell::OnceCell::new() })
+    }
+
+    /// The findings of the option walk (offsets from the BOOTP message start); empty
+    /// without a whole fixed header.
+    pub fn findings(&self) -> &[bootcheck_wire::Finding] {
+        self.findings.get_or_init(|| self.bootp.as_ref().map(|b| b.findings()).unwrap_or_default())
     }
 
     /// Frame offset of a BOOTP field offset.
@@ -126,10 +134,23 @@ pub struct TraceFrame<'a> {
     pub bytes: &'a [u8],
 }
 
-/// Every frame of one scenario or capture.
-#[derive(Debug, Clone, Copy)]
+/// Every frame of one scenario or capture. Build it with [`TraceView::new`]: the
+/// TFTP transfers in it are found once and shared by every TFTP rule.
+#[derive(Debug, Clone)]
 pub struct TraceView<'a> {
     pub frames: &'a [TraceFrame<'a>],
     /// UDP checksums mean something here (see [`Context::checksums_meaningful`]).
     pub checksums_meaningful: bool,
+    transfers: std::cell::OnceCell<Vec<crate::rfc1350::Transfer<'a>>>,
+}
+
+impl<'a> TraceView<'a> {
+    pub fn new(frames: &'a [TraceFrame<'a>], checksums_meaningful: bool) -> Self {
+        TraceView { frames, checksums_meaningful, transfers: std::cell::OnceCell::new() }
+    }
+
+    /// The TFTP reads in the trace (computed on first use).
+    pub(crate) fn transfers(&self) -> &[crate::rfc1350::Transfer<'a>] {
+        self.transfers.get_or_init(|| crate::rfc1350::transfers(self))
+    }
 }
