@@ -292,8 +292,17 @@ fn no_icmp_for_discards(v: &crate::TraceView<'_>) -> Verdict {
     Verdict::Pass
 }
 
+/// A DHCPNAK has ciaddr 0 and, without a giaddr, is broadcast (RFC 2131 §4.1 and
+/// Table 3), whatever the request's ciaddr: the §5.3/§5.4 ciaddr rules do not apply.
+fn is_nak(r: &bootcheck_wire::bootp::Packet<&[u8]>) -> bool {
+    r.message_type() == Some(bootcheck_wire::options::MessageType::Nak)
+}
+
 fn ciaddr_preserved(p: &Pair<'_>) -> Verdict {
     let Some((q, r)) = p.bootp() else { return Verdict::NotApplicable };
+    if is_nak(r) {
+        return Verdict::NotApplicable;
+    }
     if q.ciaddr() == r.ciaddr() {
         Verdict::Pass
     } else {
@@ -302,10 +311,10 @@ fn ciaddr_preserved(p: &Pair<'_>) -> Verdict {
 }
 
 fn to_ciaddr(p: &Pair<'_>) -> Verdict {
-    let Some((q, _)) = p.bootp() else { return Verdict::NotApplicable };
+    let Some((q, r)) = p.bootp() else { return Verdict::NotApplicable };
     let Some(dst) = p.reply.dst_ip() else { return Verdict::NotApplicable };
     // §5.4 looks at giaddr first: a relayed request's reply goes to the relay.
-    if q.ciaddr().is_unspecified() || !q.giaddr().is_unspecified() {
+    if q.ciaddr().is_unspecified() || !q.giaddr().is_unspecified() || is_nak(r) {
         return Verdict::NotApplicable;
     }
     if dst == q.ciaddr() {
@@ -629,7 +638,10 @@ fn relays_valid_requests(v: &RelayView<'_>) -> Verdict {
     let to_relay = v.request.dst_ip().is_some_and(|d| d.is_broadcast() || d == v.ctx.client_side_ip);
     let hops_ok = q.hops() <= v.ctx.max_hops.min(HOPS_LIMIT);
     let secs_ok = q.secs() >= v.ctx.min_secs;
-    if req_dst_port(v) != Some(SERVER_PORT) || !consistent(v) || !to_relay || !hops_ok || !secs_ok {
+    // A frame whose IPv4/UDP headers lie about their lengths (or fail their checksum) is
+    // no datagram to relay (CVE-2015-8605's shape): dropping it is right.
+    let framed_ok = v.request.frame.findings.is_empty();
+    if req_dst_port(v) != Some(SERVER_PORT) || !consistent(v) || !to_relay || !hops_ok || !secs_ok || !framed_ok {
         return Verdict::NotApplicable;
     }
     match v.forwarded {
@@ -890,6 +902,22 @@ pub(crate) mod tests {
             e.dst_port = 67;
         })
         .assert_not_applicable("rfc1542/5.4/to-ciaddr");
+    }
+
+    /// A DHCPNAK to a request with ciaddr set has ciaddr 0 and is broadcast (RFC 2131
+    /// §4.1, Table 3): the ciaddr rules of §5.3 and §5.4 do not judge it.
+    #[test]
+    fn a_dhcpnak_is_not_judged_by_the_ciaddr_rules() {
+        let nak = Case::both(
+            |q| {
+                q[12..16].copy_from_slice(&[203, 0, 113, 77]);
+                q[240..244].copy_from_slice(&[53, 1, 3, 255]);
+            },
+            |r| r[240..244].copy_from_slice(&[53, 1, 6, 255]),
+        )
+        .with_endpoints(|e| e.dst_ip = Ipv4Addr::BROADCAST);
+        nak.assert_not_applicable("rfc1542/5.3/ciaddr-preserved");
+        nak.assert_not_applicable("rfc1542/5.4/to-ciaddr");
     }
 
     pub(crate) fn fails_on_a_crafted_trace() -> Vec<(&'static str, Crafted)> {

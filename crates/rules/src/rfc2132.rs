@@ -319,7 +319,18 @@ fn pad_after_end(p: &Pair<'_>) -> Verdict {
 
 fn option_lengths(p: &Pair<'_>) -> Verdict {
     let Some(f) = findings(p) else { return Verdict::NotApplicable };
-    if let Some(e) = first(&f, |k| matches!(k, ErrorKind::WrongLength { .. } | ErrorKind::BadValue { .. })) {
+    // RFC 6842 §3: a server MUST return the client identifier (61) "unaltered", so a
+    // malformed one echoed octet for octet is the client's, not the server's, doing.
+    let echoed_client_id = || {
+        let q = p.request.bootp.as_ref().and_then(|q| q.aggregate(61));
+        let r = p.reply.bootp.as_ref().and_then(|r| r.aggregate(61));
+        q.is_some() && q == r
+    };
+    let bad = |k: &ErrorKind| match k {
+        ErrorKind::WrongLength { code, .. } | ErrorKind::BadValue { code, .. } => *code != 61 || !echoed_client_id(),
+        _ => false,
+    };
+    if let Some(e) = first(&f, bad) {
         return from_finding(p, e, "reply option", "a length and value its type allows");
     }
     // Value rules the codebook's types do not carry.
@@ -517,6 +528,22 @@ fn overload(p: &Pair<'_>) -> Verdict {
 #[cfg(test)]
 pub(crate) mod tests {
     use crate::testkit::{Case, Crafted};
+
+    /// RFC 6842 §3: the client identifier comes back unaltered, malformed or not; one
+    /// the server made up (or altered) is still judged.
+    #[test]
+    fn an_echoed_malformed_client_id_is_the_clients() {
+        Case::both(
+            |q| q[240..248].copy_from_slice(&[61, 5, 255, 0, 0, 0, 1, 255]),
+            |r| r[252..260].copy_from_slice(&[61, 5, 255, 0, 0, 0, 1, 255]),
+        )
+        .assert_passes("rfc2132/option-lengths");
+        let altered = Case::both(
+            |q| q[240..248].copy_from_slice(&[61, 5, 255, 0, 0, 0, 1, 255]),
+            |r| r[252..260].copy_from_slice(&[61, 5, 255, 0, 0, 0, 2, 255]),
+        );
+        assert!(altered.verdict("rfc2132/option-lengths").is_fail());
+    }
 
     pub(crate) fn fails_on_a_crafted_reply() -> Vec<(&'static str, Crafted)> {
         vec![

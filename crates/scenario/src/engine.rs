@@ -1025,6 +1025,7 @@ impl Execution {
         client.duplicate_ack = t.duplicate_ack;
         client.drop_ack = t.drop_ack;
         client.wrong_tid = t.wrong_tid;
+        client.raw = t.raw.as_ref().map(|o| self.octets(o)).transpose()?;
         let first = client.rrq_frame()?;
         Ok((client, first))
     }
@@ -1767,6 +1768,8 @@ struct TftpClient {
     /// The last DATA that was neither the next block nor one already received:
     /// (block, the block expected).
     stray: Option<(u16, u16)>,
+    /// `raw`: the octets sent in place of the RRQ.
+    raw: Option<Vec<u8>>,
 }
 
 impl TftpClient {
@@ -1814,6 +1817,7 @@ impl TftpClient {
             stranger_sent: false,
             stranger_answer: None,
             stray: None,
+            raw: None,
         }
     }
 
@@ -1850,6 +1854,9 @@ impl TftpClient {
     }
 
     fn rrq_frame(&self) -> Result<Vec<u8>, String> {
+        if let Some(raw) = &self.raw {
+            return self.udp(tftp::SERVER_PORT, raw);
+        }
         let mut p = vec![0, 1];
         p.extend(self.file.as_bytes());
         p.push(0);

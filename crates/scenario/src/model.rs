@@ -626,6 +626,11 @@ pub struct TftpRead {
     /// at that port and the transfer undisturbed (see `wrong-tid-error` in
     /// `transfer`).
     pub wrong_tid: Option<u16>,
+    /// Send exactly these octets to the server's port 69 in place of the RRQ built
+    /// from `file`, `mode` and `options` (which then only name the step): malformed
+    /// requests on purpose, e.g. an option without its terminating NUL
+    /// (CVE-2021-46671) or an ERROR packet of 2 to 4 octets (CVE-2019-11365).
+    pub raw: Option<Octets>,
 }
 
 /// A RARP request (RFC 903 op 3).

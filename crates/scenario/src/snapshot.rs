@@ -136,7 +136,7 @@ pub fn render(result: &ExecutionResult) -> String {
                 format!(" ({n} frames, first shown)")
             };
             let _ = writeln!(out, "-> sent{note}:");
-            out.push_str(&indent(&decode_frame(first)));
+            out.push_str(&indent(&redact_tid_dst(first, decode_frame(first))));
         }
         let received: Vec<&Vec<u8>> = s.received.iter().filter(|f| !is_arp(f)).collect();
         match received.as_slice() {
@@ -164,6 +164,20 @@ fn redact_tid(frame: &[u8], text: String) -> String {
     match (f.ipv4(), f.udp()) {
         (Some(ip), Some(u)) if ![67, 68, 69].contains(&u.src_port) => {
             text.replacen(&format!(" {}:{} > ", ip.src, u.src_port), &format!(" {}:[tid] > ", ip.src), 1)
+        }
+        _ => text,
+    }
+}
+
+/// The same for a frame the harness sent to the server's transfer port (the last ACK of
+/// a transfer goes out after its step has ended, and so is the next step's first frame).
+fn redact_tid_dst(frame: &[u8], text: String) -> String {
+    let Ok(f) = Frame::parse(LinkType::Ethernet, frame) else { return text };
+    match (f.ipv4(), f.udp()) {
+        (Some(ip), Some(u))
+            if ![67, 68, 69].contains(&u.dst_port) && text.lines().nth(1).is_some_and(|l| l.starts_with("TFTP")) =>
+        {
+            text.replacen(&format!(" > {}:{}\n", ip.dst, u.dst_port), &format!(" > {}:[tid]\n", ip.dst), 1)
         }
         _ => text,
     }
