@@ -430,7 +430,7 @@ impl Checker {
                 let boot = [bootp::SERVER_PORT, bootp::CLIENT_PORT];
                 if boot.contains(&u.src_port) || boot.contains(&u.dst_port) {
                     self.summary.bootp_messages += 1;
-                    self.bootp(packet, at, link, bytes, frags);
+                    self.bootp(packet, at, link, bytes, frame, frags);
                 } else if let Some(src) = frame.ipv4().map(|i| i.src) {
                     let dst = frame.ipv4().map_or(Ipv4Addr::UNSPECIFIED, |i| i.dst);
                     if !self.tftp(packet, at, link, bytes, (src, u.src_port), (dst, u.dst_port), u.payload) {
@@ -520,8 +520,16 @@ impl Checker {
         }
     }
 
-    fn bootp(&mut self, packet: u64, at: Duration, link: LinkType, bytes: &[u8], frags: &[(u64, Duration, Vec<u8>)]) {
-        let Some(msg) = Msg::parse(packet as usize, at, link, bytes) else { return };
+    fn bootp(
+        &mut self,
+        packet: u64,
+        at: Duration,
+        link: LinkType,
+        bytes: &[u8],
+        frame: &Frame<'_>,
+        frags: &[(u64, Duration, Vec<u8>)],
+    ) {
+        let Some(msg) = Msg::from_frame(packet as usize, at, frame.clone()) else { return };
         let Some(b) = msg.bootp.as_ref() else { return };
         let xid = b.xid();
         let hlen = usize::from(b.hlen()).min(16);

@@ -27,7 +27,11 @@ pub struct Msg<'a> {
 impl<'a> Msg<'a> {
     /// Parse a frame. `None` when it is not a UDP datagram to or from port 67/68.
     pub fn parse(packet: usize, at: Duration, link: LinkType, bytes: &'a [u8]) -> Option<Msg<'a>> {
-        let frame = Frame::parse(link, bytes).ok()?;
+        Self::from_frame(packet, at, Frame::parse(link, bytes).ok()?)
+    }
+
+    /// [`Msg::parse`] of a frame already parsed.
+    pub fn from_frame(packet: usize, at: Duration, frame: Frame<'a>) -> Option<Msg<'a>> {
         let udp = frame.udp()?;
         let ports = [bootp::SERVER_PORT, bootp::CLIENT_PORT];
         if !ports.contains(&udp.src_port) && !ports.contains(&udp.dst_port) {
