@@ -10,6 +10,8 @@
 //! * [`pcapng`]: a small pcapng writer (one IDB per port, in/out direction flags).
 //! * [`target`]: target server profiles (`targets/NAME.yaml`), started inside a lab
 //!   namespace with configs rendered from the site.
+//! * [`packet`]: batched AF_PACKET sockets (`sendmmsg`/`recvmmsg`) for [`load`], the
+//!   load generator (`bootcheck load`) and its null responder.
 //!
 //! Network safety: live traffic only ever flows inside namespaces this crate creates.
 //! Both ends of every veth are created directly inside lab namespaces (never in the
@@ -22,7 +24,9 @@ mod cmd;
 pub mod conformance;
 mod error;
 pub mod fuzz;
+pub mod load;
 pub mod netns;
+pub mod packet;
 pub mod pcapng;
 pub mod proc;
 pub mod raw;

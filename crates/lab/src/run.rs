@@ -896,7 +896,7 @@ pub fn lab_command(cmd: LabCommand) -> Result<String, String> {
 
 /// Whether this process runs inside a bootcheck lab namespace: its network namespace
 /// inode is that of one of the `/run/netns/bc…` namespaces a lab created.
-fn in_lab_netns() -> bool {
+pub(crate) fn in_lab_netns() -> bool {
     use std::os::unix::fs::MetadataExt;
     let Ok(link) = std::fs::read_link("/proc/self/ns/net") else { return false };
     let Some(ino) = link
