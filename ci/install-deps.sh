@@ -5,6 +5,7 @@
 #   tshark             the wire crate's differential test decodes every shared capture with it
 #   tcpdump            regenerating fuzz seed corpora; the lab-leak test captures with it
 #   iproute2, ethtool  the lab: network namespaces, veth pairs, offload switches
+#   kea-admin          perfdhcp, which `bootcheck load --versus perfdhcp` runs beside bootcheck's load
 #   bootp, dnsmasq, isc-dhcp-server, kea-dhcp4-server + kea-common (BOOTP hook),
 #   udhcpd, isc-dhcp-relay, tftpd-hpa, rarpd
 #                      real servers and relay agents the live tests start inside the lab (never by the
@@ -16,7 +17,7 @@
 #   atftpd             conflicts with tftpd-hpa (`Conflicts: tftpd`); its libraries
 #                      libpcre2-8-0 and libwrap0 are in `pkgs` below
 set -euo pipefail
-pkgs=(libpcap-dev tshark tcpdump iproute2 ethtool bootp dnsmasq isc-dhcp-server kea-dhcp4-server kea-common udhcpd isc-dhcp-relay
+pkgs=(libpcap-dev tshark tcpdump iproute2 ethtool bootp dnsmasq isc-dhcp-server kea-dhcp4-server kea-common kea-admin udhcpd isc-dhcp-relay
       tftpd-hpa rarpd libpcre2-8-0 libwrap0)
 missing=()
 for p in "${pkgs[@]}"; do

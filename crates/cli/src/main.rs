@@ -4,6 +4,7 @@
 mod check;
 mod decode;
 mod fuzz;
+mod load;
 mod matrix;
 mod replay;
 mod report;
@@ -176,6 +177,23 @@ enum Command {
     /// Fuzz a target in the lab: mutated requests from the scenario corpus in batches,
     /// a liveness probe after each; crashes and hangs minimised into reproducers.
     Fuzz(fuzz::FuzzArgs),
+    /// Load a target in the lab: many simulated clients, open loop at a rate or closed
+    /// loop as fast as answered; drops, orphans, duplicates, latency percentiles, the
+    /// achieved rate (`--versus perfdhcp`: perfdhcp's numbers beside them).
+    Load(load::LoadArgs),
+    /// The null responder: reflect each BOOTREQUEST as a minimal BOOTREPLY (the `null`
+    /// target, used inside a lab to measure the load generator alone).
+    #[command(hide = true)]
+    NullResponder {
+        #[arg(long)]
+        iface: String,
+        /// The address replies come from (option 54).
+        #[arg(long, default_value = "192.0.2.1")]
+        server_ip: String,
+        /// Stop after this many seconds.
+        #[arg(long, default_value_t = 3600)]
+        max_seconds: u64,
+    },
     /// Decode every BOOTP/DHCP, TFTP and ARP/RARP packet of pcap or pcapng captures,
     /// with every finding (lying lengths, malformed options…).
     Decode {
@@ -211,6 +229,15 @@ fn main() -> ExitCode {
             let userns = (bootcheck_lab::privilege() == bootcheck_lab::Privilege::UserNamespaces)
                 .then(|| bootcheck_lab::userns::enter().map_err(|e| e.to_string()));
             fuzz::fuzz(&args, userns)
+        }
+        Command::Load(args) => {
+            // Not root: the lab runs inside a private user namespace, as for `run`.
+            let userns = (bootcheck_lab::privilege() == bootcheck_lab::Privilege::UserNamespaces)
+                .then(|| bootcheck_lab::userns::enter().map_err(|e| e.to_string()));
+            load::load(&args, userns)
+        }
+        Command::NullResponder { iface, server_ip, max_seconds } => {
+            load::null_responder(&iface, &server_ip, max_seconds)
         }
         Command::Decode { captures } => decode::decode(&captures),
         Command::Rfc(args) => rfc::rfc(&args),
