@@ -349,6 +349,10 @@ fn sigkill_leftovers_are_removed_by_lab_clean() {
 /// What a capture on `any` in the root namespace saw.
 #[derive(Debug, Default)]
 struct Seen {
+    /// Interfaces of the root namespace before the run (eth0, lo…): their ordinary
+    /// traffic is the host's own, whatever its addresses (a machine may itself sit in
+    /// 192.0.2.0/24, as this one's eth0 does).
+    host_ifindexes: BTreeSet<u32>,
     packets: u64,
     /// Frames carrying a site MAC or address, described.
     leaks: Vec<String>,
@@ -374,6 +378,30 @@ fn inspect(link: LinkType, data: &[u8], seen: &mut Seen) {
         return;
     }
     let Ok(f) = Frame::parse(link, data) else { return };
+    // SLL2 carries the interface index at octets 4..8.
+    let ifindex = (link == LinkType::LinuxSll2)
+        .then(|| data.get(4..8).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])))
+        .flatten();
+    if ifindex.is_some_and(|i| seen.host_ifindexes.contains(&i)) {
+        // On a host interface, only boot traffic (the site's BOOTP, TFTP, RARP) can be
+        // the lab's: a daemon started in the root namespace by mistake would send it.
+        let boot_udp =
+            f.udp().is_some_and(|u| [67, 68, 69].contains(&u.src_port) || [67, 68, 69].contains(&u.dst_port));
+        let site = f.ipv4().is_some_and(|ip| site_ip(ip.src) || site_ip(ip.dst));
+        if (boot_udp && site) || f.ethertype == bootcheck_wire::frame::ETHERTYPE_RARP {
+            seen.leaks.push(format!(
+                "boot traffic on host interface {}: {:?}",
+                ifindex.unwrap_or(0),
+                f.ipv4().map(|i| (i.src, i.dst))
+            ));
+        }
+        if let Some(u) = f.udp() {
+            if let Some(m) = String::from_utf8_lossy(u.payload).strip_prefix("bootcheck-lab-safety-control-") {
+                seen.markers.insert(m.to_string());
+            }
+        }
+        return;
+    }
     if let Some(ip) = f.ipv4() {
         if site_ip(ip.src) || site_ip(ip.dst) {
             seen.leaks.push(format!("IPv4 {} > {}", ip.src, ip.dst));
@@ -420,9 +448,18 @@ fn root_namespace_sees_no_lab_frames() {
         .open()
         .and_then(|c| c.setnonblock())
         .unwrap_or_else(|e| panic!("capture on `any`: {e}"));
+    // SLL2 names the interface of each frame (libpcap ≥ 1.10 offers it on `any`).
+    let _ = cap.set_datalink(pcap::Linktype(276));
     let link = LinkType::from_u32(cap.get_datalink().0 as u32);
     let stop = Arc::new(AtomicBool::new(false));
-    let seen = Arc::new(Mutex::new(Seen::default()));
+    let host_ifindexes: BTreeSet<u32> = std::fs::read_dir("/sys/class/net")
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| std::fs::read_to_string(e.path().join("ifindex")).ok()?.trim().parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let seen = Arc::new(Mutex::new(Seen { host_ifindexes, ..Seen::default() }));
     let worker = {
         let (stop, seen) = (Arc::clone(&stop), Arc::clone(&seen));
         std::thread::spawn(move || {

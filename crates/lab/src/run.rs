@@ -477,9 +477,11 @@ impl LabCtx<'_> {
         // What only this run has: the lab's harness MAC (it carries the run id) becomes
         // the in-process one, so runs and backends compare line for line; the run dir
         // (servers name their own paths in TFTP error messages) becomes `[run-dir]`.
-        let mut snap = snapshot::render(&result)
-            .replace(&names.client_mac.to_string(), &HARNESS_MAC.to_string())
-            .replace(&self.run_dir_text, "[run-dir]");
+        let mut snap = cut_run_dir_lines(
+            &snapshot::render(&result)
+                .replace(&names.client_mac.to_string(), &HARNESS_MAC.to_string())
+                .replace(&self.run_dir_text, "[run-dir]"),
+        );
         // The relay agent's MACs carry the run id too.
         for (m, stable) in
             [(names.relay_client_mac, "02:bc:00:00:00:02"), (names.relay_server_mac, "02:bc:00:00:00:03")]
@@ -994,5 +996,38 @@ pub fn serve_refserver(site: Site, faults: Vec<Fault>, iface: &str, max: Duratio
             eprintln!("bootcheck refserver: simulated crash: {reason}");
             return Ok(134);
         }
+    }
+}
+
+/// A server cuts a long message (a TFTP ERROR naming its own path) to its buffer, so
+/// how much of it shows depends on the run dir's length: such lines (over 200
+/// characters) are cut 64 characters after `[run-dir]`, so snapshots agree wherever
+/// the run happens.
+fn cut_run_dir_lines(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for line in s.split_inclusive('\n') {
+        let (body, nl) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+        match body.find("[run-dir]") {
+            Some(i) if body.chars().count() > 200 => {
+                let keep: String = body[i..].chars().take("[run-dir]".len() + 64).collect();
+                out.push_str(&body[..i]);
+                out.push_str(&keep);
+                out.push_str("…[cut]");
+                out.push_str(nl);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod cut_tests {
+    #[test]
+    fn long_run_dir_lines_are_cut_whatever_the_run_dir() {
+        let msg = |n: usize| format!("  TFTP ERROR \"cannot read [run-dir]/tftp/{}\"\nnext\n", "b".repeat(n));
+        assert_eq!(super::cut_run_dir_lines(&msg(400)), super::cut_run_dir_lines(&msg(380)));
+        assert!(super::cut_run_dir_lines(&msg(400)).ends_with("…[cut]\nnext\n"));
+        assert_eq!(super::cut_run_dir_lines(&msg(20)), msg(20));
     }
 }

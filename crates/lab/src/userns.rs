@@ -94,7 +94,21 @@ fn etc_overlay() -> Result<(), String> {
     }
     let data = "lowerdir=/etc,upperdir=/run/bootcheck-etc/upper,workdir=/run/bootcheck-etc/work";
     mount(Some("bootcheck-etc"), "/etc", Some("overlay"), MsFlags::empty(), Some(data))
-        .map_err(|e| format!("overlay on /etc: {e}"))
+        .map_err(|e| format!("overlay on /etc: {e}"))?;
+    // The machine's own /etc/netns (left by root runs, or holding a root lab running
+    // now) belongs to an unmapped root: nothing can be created in it from here. Labs
+    // made here get an empty, private one, and do not see (or reap) the machine's.
+    if Path::new("/etc/netns").is_dir() {
+        mount(
+            Some("bootcheck-netns-etc"),
+            "/etc/netns",
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some("mode=0755,size=4m"),
+        )
+        .map_err(|e| format!("tmpfs on /etc/netns: {e}"))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
