@@ -292,23 +292,24 @@ fn print_human(r: &LoadReport, path: &Path) {
             l.as_ref().map_or("-".to_string(), |l| format!("avg {} max {}", us(l.mean_us), us(l.max_us)))
         };
         println!("\nside by side, same server, same clients, {} DORA/s offered:", p.rate);
-        println!("  {:<24} {:>14} {:>14}", "", "perfdhcp", "bootcheck");
-        println!("  {:<24} {:>14.0} {:>14.0}", "achieved DORA/s", p.achieved_rate, r.achieved_rate);
-        println!("  {:<24} {:>14.0} {:>14}", "(perfdhcp's Rate: line)", p.reported_rate, "");
-        println!("  {:<24} {:>14} {:>14}", "DORAs started", p.sent, r.sent);
-        println!("  {:<24} {:>14} {:>14}", "DORAs completed", p.received, r.received);
-        println!("  {:<24} {:>14} {:>14}", "drop ratio", pct(p.drop_ratio), pct(r.drop_ratio));
-        println!("  {:<24} {:>14} {:>14}", "orphans", p.orphans, r.orphans);
-        println!("  {:<24} {:>14} {:>14}", "DISCOVER→OFFER", leg(&p.discover_offer), bleg(&r.latency_discover_offer));
-        println!("  {:<24} {:>14} {:>14}", "REQUEST→ACK", leg(&p.request_ack), bleg(&r.latency_request_ack));
+        println!("  {:<24} {:>22} {:>22}", "", "perfdhcp", "bootcheck");
+        println!("  {:<24} {:>22.0} {:>22.0}", "achieved DORA/s", p.achieved_rate, r.achieved_rate);
+        println!("  {:<24} {:>22.0} {:>22}", "(perfdhcp's Rate: line)", p.reported_rate, "");
+        println!("  {:<24} {:>22} {:>22}", "DORAs started", p.sent, r.sent);
+        println!("  {:<24} {:>22} {:>22}", "DORAs completed", p.received, r.received);
+        println!("  {:<24} {:>22} {:>22}", "starts skipped", "-", r.skipped);
+        println!("  {:<24} {:>22} {:>22}", "drop ratio", pct(p.drop_ratio), pct(r.drop_ratio));
+        println!("  {:<24} {:>22} {:>22}", "orphans", p.orphans, r.orphans);
+        println!("  {:<24} {:>22} {:>22}", "DISCOVER→OFFER", leg(&p.discover_offer), bleg(&r.latency_discover_offer));
+        println!("  {:<24} {:>22} {:>22}", "REQUEST→ACK", leg(&p.request_ack), bleg(&r.latency_request_ack));
         println!(
-            "  {:<24} {:>14} {:>14}",
+            "  {:<24} {:>22} {:>22}",
             "DORA p50 / p99",
             "-",
             r.latency.as_ref().map_or("-".into(), |l| format!("{} / {}", us(l.median_us), us(l.p99_us)))
         );
-        println!("  {:<24} {:>14.2} {:>14.2}", "generator CPU s", p.perfdhcp_cpu_s, r.cpu.harness_s);
-        println!("  {:<24} {:>14.2} {:>14.2}", "server CPU s", p.server_cpu_s, r.cpu.server_s);
+        println!("  {:<24} {:>22.2} {:>22.2}", "generator CPU s", p.perfdhcp_cpu_s, r.cpu.harness_s);
+        println!("  {:<24} {:>22.2} {:>22.2}", "server CPU s", p.server_cpu_s, r.cpu.server_s);
         println!("  perfdhcp output: {}", p.output.display());
     }
     println!(

@@ -85,7 +85,10 @@ pub fn find() -> Result<PathBuf, String> {
 /// the duration plus 30 s.
 pub fn run(lab: &Lab, clients: &[[u8; 6]], opts: &LoadOptions) -> Result<PerfdhcpReport, String> {
     let exe = find()?;
-    let macs = opts.out.join("perfdhcp-macs.txt");
+    // Absolute: perfdhcp runs in the out dir, and with a -M file it cannot open it
+    // silently falls back to its one default MAC, which the server does not know.
+    let macs =
+        std::path::absolute(opts.out.join("perfdhcp-macs.txt")).map_err(|e| format!("{}: {e}", opts.out.display()))?;
     let text: String = clients
         .iter()
         .map(|m| format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}\n", m[0], m[1], m[2], m[3], m[4], m[5]))
