@@ -265,6 +265,13 @@ fn print_human(r: &LoadReport, path: &Path) {
         "achieved {:.0} exchanges/s (offered {:.0}/s) over {:.1} s; stopped: {}",
         r.achieved_rate, r.offered_rate, r.active_s, r.stopped
     );
+    if r.skipped * 100 > r.sent {
+        println!(
+            "warning: the offered rate fell short of {:.0}/s: {} starts were due while every client had an exchange in flight (more --clients, or a lower --rate)",
+            r.rate.unwrap_or(0.0),
+            r.skipped
+        );
+    }
     if let Some(l) = &r.latency {
         println!("latency: {}", latency_line(l));
     }
