@@ -31,12 +31,18 @@ pub struct LoadArgs {
     /// it: closed loop, as fast as answered (see --window).
     #[arg(long)]
     pub rate: Option<f64>,
-    /// Closed loop: exchanges in flight at once (at most one per client).
+    /// Closed loop: exchanges in flight at once (at most --per-client per client).
     #[arg(long, default_value_t = 64)]
     pub window: usize,
-    /// Simulated clients (distinct chaddr; the server gets a host entry for each).
+    /// Simulated clients (distinct chaddr; the server gets a host entry for each): up
+    /// to the free addresses of the site's subnet (of the relay subnet when relayed).
     #[arg(long, default_value_t = 100)]
     pub clients: usize,
+    /// Exchanges one client may have in flight at once (distinct xids). 1, a real
+    /// client's behaviour, by default; more, as perfdhcp does, when a rate near the
+    /// server's capacity needs more exchanges in flight than there are clients.
+    #[arg(long, default_value_t = 1)]
+    pub per_client: usize,
     /// How long to send: seconds, or `90s`, `2m`.
     #[arg(long, default_value = "10s")]
     pub duration: String,
@@ -121,6 +127,7 @@ fn prepare(args: &LoadArgs, userns: Option<Result<String, String>>) -> Result<Lo
         rate: args.rate,
         window: args.window,
         clients: args.clients,
+        per_client: args.per_client,
         duration: parse_secs("--duration", &args.duration)?,
         max_requests: args.max_requests,
         timeout: parse_secs("--timeout", &args.timeout)?,
@@ -204,14 +211,15 @@ fn run(args: &LoadArgs, opts: &LoadOptions) -> u8 {
 fn describe(o: &LoadOptions) -> String {
     let pacing = match o.rate {
         Some(r) => format!("open loop at {r}/s"),
-        None => format!("closed loop, window {}", o.window.min(o.clients)),
+        None => format!("closed loop, window {}", o.window.min(o.clients * o.per_client)),
     };
     format!(
-        "{}{}, {}, {pacing}, {} clients, {:?} or {} exchanges, timeout {:?}{}",
+        "{}{}, {}, {pacing}, {} clients{}, {:?} or {} exchanges, timeout {:?}{}",
         o.target,
         o.relay.as_ref().map(|r| format!(" behind {r}")).unwrap_or_default(),
         o.mode.name(),
         o.clients,
+        if o.per_client > 1 { format!(" ({} exchanges in flight each)", o.per_client) } else { String::new() },
         o.duration,
         o.max_requests,
         o.timeout,
@@ -267,7 +275,7 @@ fn print_human(r: &LoadReport, path: &Path) {
     );
     if r.skipped * 100 > r.sent {
         println!(
-            "warning: the offered rate fell short of {:.0}/s: {} starts were due while every client had an exchange in flight (more --clients, or a lower --rate)",
+            "warning: the offered rate fell short of {:.0}/s: {} starts were due while every client had its exchanges in flight (more --clients or --per-client, or a lower --rate)",
             r.rate.unwrap_or(0.0),
             r.skipped
         );

@@ -6,8 +6,10 @@
 //! (a responder in virtual time) are its only callers.
 //!
 //! * Clients: each has at most one exchange in flight (a real client's behaviour; a
-//!   server may well drop a second DISCOVER of a client it is still answering). Idle
-//!   clients queue round-robin.
+//!   server may well drop a second DISCOVER of a client it is still answering), or
+//!   `per_client` (perfdhcp's way: near a server's capacity its latency needs more
+//!   exchanges in flight than the subnet has addresses for clients). Idle clients queue
+//!   round-robin.
 //! * Open loop (`Pacing::Open`): a token bucket at `rate` starts exchanges whatever the
 //!   answers; a start due while every client is busy is counted as `skipped`.
 //!   Closed loop (`Pacing::Closed`): a new exchange starts whenever fewer than `window`
@@ -57,6 +59,8 @@ pub struct GenConfig {
     pub pacing: Pacing,
     /// chaddr of each client (distinct).
     pub clients: Vec<[u8; 6]>,
+    /// Exchanges one client may have in flight at once (at least 1).
+    pub per_client: usize,
     /// Per leg.
     pub timeout: Duration,
     /// Start at most this many exchanges.
@@ -181,7 +185,12 @@ impl Generator {
                 (Template::new(Kind::Discover, cfg.addressing), Some(Template::new(Kind::Request, cfg.addressing)))
             }
         };
-        let idle = (0..u32::try_from(cfg.clients.len()).map_err(|_| "too many clients")?).collect();
+        if cfg.per_client == 0 {
+            return Err("0 exchanges in flight per client".into());
+        }
+        let n = u32::try_from(cfg.clients.len()).map_err(|_| "too many clients")?;
+        // Round-robin: every client once, then every client again, …
+        let idle = (0..cfg.per_client.min(RING / 4)).flat_map(|_| 0..n).collect();
         let tokens = match cfg.pacing {
             Pacing::Open { .. } => 1.0,
             Pacing::Closed { .. } => 0.0,
@@ -493,6 +502,7 @@ mod tests {
             addressing: Addressing::Client,
             pacing,
             clients: (0..clients).map(|i| [2, 0x1c, 0, 0, (i >> 8) as u8, i as u8]).collect(),
+            per_client: 1,
             timeout: Duration::from_millis(100),
             max_requests: u64::MAX,
             duration: Duration::from_secs(3600),
@@ -623,6 +633,26 @@ mod tests {
         g.handle_frame(Duration::from_millis(152), &unknown);
         assert_eq!(g.counters.orphans, 3);
         assert_eq!(g.counters.received, 0);
+    }
+
+    #[test]
+    fn several_exchanges_per_client_when_asked() {
+        let mut c = cfg(Exchange::Bootp, Pacing::Closed { window: 10 }, 2);
+        c.per_client = 3;
+        let mut g = Generator::new(c).expect("gen");
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        while g.poll_transmit(Duration::ZERO, &mut buf) {
+            out.push(buf.clone());
+        }
+        assert_eq!(out.len(), 6, "2 clients × 3");
+        let xids: std::collections::HashSet<_> = out.iter().map(|f| f[off::XID..off::XID + 4].to_vec()).collect();
+        assert_eq!(xids.len(), 6);
+        for f in &out {
+            g.handle_frame(Duration::from_micros(10), &answer(f, None));
+        }
+        assert_eq!(g.counters.received, 6);
+        assert_eq!(g.counters.orphans, 0);
     }
 
     #[test]

@@ -98,9 +98,11 @@ pub struct LoadOptions {
     pub mode: Mode,
     /// Open loop at this many exchanges per second; `None`: closed loop.
     pub rate: Option<f64>,
-    /// Closed loop: exchanges in flight (at most one per client).
+    /// Closed loop: exchanges in flight (at most `per_client` per client).
     pub window: usize,
     pub clients: usize,
+    /// Exchanges one client may have in flight at once.
+    pub per_client: usize,
     pub duration: Duration,
     pub max_requests: u64,
     /// Per leg.
@@ -166,6 +168,7 @@ pub struct LoadReport {
     pub rate: Option<f64>,
     pub window: Option<usize>,
     pub clients: usize,
+    pub per_client: usize,
     pub timeout_ms: f64,
     pub duration_s: f64,
     pub max_requests: u64,
@@ -405,13 +408,14 @@ fn gen_config(opts: &LoadOptions, site: &Site, lab: &Lab, clients: Vec<[u8; 6]>)
         // was not scheduled for up to 20 ms go out when it is, so the offered rate
         // holds on a busy machine (as a burst, in batches).
         Some(rate) => Pacing::Open { rate, burst: (rate * 0.02).max(2.0) },
-        None => Pacing::Closed { window: opts.window.clamp(1, clients.len()) },
+        None => Pacing::Closed { window: opts.window.clamp(1, clients.len() * opts.per_client.max(1)) },
     };
     GenConfig {
         exchange: opts.mode.exchange(),
         addressing,
         pacing,
         clients,
+        per_client: opts.per_client,
         timeout: opts.timeout,
         max_requests: opts.max_requests,
         duration: opts.duration,
@@ -426,6 +430,9 @@ pub fn validate(opts: &LoadOptions) -> Result<(), String> {
         if !(r > 0.0 && r.is_finite()) {
             return Err(format!("--rate {r}: exchanges per second must be above 0"));
         }
+    }
+    if opts.per_client == 0 || opts.per_client > 64 {
+        return Err(format!("--per-client {}: from 1 to 64 exchanges in flight per client", opts.per_client));
     }
     if opts.window == 0 {
         return Err("--window 0: at least one exchange must be in flight".into());
@@ -625,6 +632,7 @@ fn run_in_lab(
             Pacing::Open { .. } => None,
         },
         clients: opts.clients,
+        per_client: opts.per_client,
         timeout_ms: opts.timeout.as_secs_f64() * 1000.0,
         duration_s: opts.duration.as_secs_f64(),
         max_requests: opts.max_requests,
@@ -701,6 +709,7 @@ mod tests {
                 addressing: frames::Addressing::Client,
                 pacing: Pacing::Closed { window: 8 },
                 clients: (0..16).map(client_mac).collect(),
+                per_client: 1,
                 timeout: Duration::from_millis(100),
                 max_requests: 1000,
                 duration: Duration::from_secs(60),
