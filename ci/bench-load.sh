@@ -2,24 +2,28 @@
 # `bootcheck load` measured (issue 8 items 1-3), every run bounded and in a lab of its
 # own (network namespaces, RFC 5737 addresses only):
 #   1. the harness ceiling: the null responder, closed loop (BOOTP and DORA) and open
-#      loop at 50,000 exchanges/s;
+#      loop at 50,000 exchanges/s, each CEILING_RUNS times (default 3: the machine is
+#      shared, a run can lose the CPU for a while);
 #   2. bootcheck beside perfdhcp: the same DHCP DORA load against the same Kea at each
-#      of KEA_RATES (default "2000 4000 5000 6000"; bootcheck with up to 4 DORAs in
-#      flight per client, as perfdhcp allows any number), and bootcheck closed loop
-#      against Kea;
+#      of KEA_RATES (default "2000 3000 4000 5000 6000"; bootcheck with up to 4 DORAs in
+#      flight per client, as perfdhcp allows any number), perfdhcp in its default
+#      (multi-thread) mode and, at SINGLE_RATES (default "4000 5000"), in its
+#      single-thread mode (-g single); and bootcheck closed loop against Kea;
 #   3. BOOTP load, closed loop, against the reference server, isc-dhcpd, dnsmasq and Kea;
 #   4. relayed load: the harness as relay agent, and through dhcrelay (isc-dhcp-relay).
 # Each run's load.json is kept under target/bench/load-runs/NAME/; all of them go into
 # target/bench/load.json, and the tables into target/bench/load.md.
 #
-#   sudo ci/bench-load.sh [SECONDS]     # default 10 s per run; about 5 minutes in all
+#   sudo ci/bench-load.sh [SECONDS]     # default 10 s per run; about 7 minutes in all
 #
 # Needs root (the lab), the servers and perfdhcp (ci/install-deps.sh), python3. Measure
 # on a quiet machine: the load average is recorded before and after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
-kea_rates="${KEA_RATES:-2000 4000 5000 6000}"
+kea_rates="${KEA_RATES:-2000 3000 4000 5000 6000}"
+single_rates="${SINGLE_RATES:-4000 5000}"
+ceiling_runs="${CEILING_RUNS:-3}"
 out=target/bench
 runs="$out/load-runs"
 [ "$(id -u)" -eq 0 ] || { echo "bench-load: needs root (the lab)" >&2; exit 2; }
@@ -47,12 +51,18 @@ run() {
 }
 
 # 1. The harness alone.
-run null-closed-bootp --target null --mode bootp --clients 200 --window 128
-run null-closed-dora --target null --mode dora --clients 200 --window 128
-run null-open-bootp-50k --target null --mode bootp --clients 200 --rate 50000
+for i in $(seq "$ceiling_runs"); do
+	run "null-closed-bootp-$i" --target null --mode bootp --clients 200 --window 128
+	run "null-closed-dora-$i" --target null --mode dora --clients 200 --window 128
+	run "null-open-bootp-50k-$i" --target null --mode bootp --clients 200 --per-client 4 --rate 50000
+done
 # 2. Beside perfdhcp, against Kea.
 for r in $kea_rates; do
 	run "kea-dora-vs-perfdhcp-$r" --target kea --mode dora --versus perfdhcp --clients 200 --per-client 4 --rate "$r"
+done
+for r in $single_rates; do
+	run "kea-dora-vs-perfdhcp-single-$r" --target kea --mode dora --versus perfdhcp --perfdhcp-arg=-g --perfdhcp-arg=single \
+		--clients 200 --per-client 4 --rate "$r"
 done
 run kea-dora-closed --target kea --mode dora --clients 200 --window 32
 # 3. BOOTP, as fast as each server answers.
@@ -101,16 +111,17 @@ for name, r in reports.items():
 vs = [(n, r) for n, r in reports.items() if r.get("versus")]
 if vs:
     md.append("\nbootcheck beside perfdhcp, the same DORA load against the same Kea (a fresh server each):\n")
-    md.append("| offered DORA/s | perfdhcp achieved | perfdhcp drops | perfdhcp DO / RA avg | perfdhcp CPU s "
+    md.append("| offered DORA/s | perfdhcp mode | perfdhcp achieved | perfdhcp drops | perfdhcp DO / RA avg | perfdhcp CPU s "
               "| bootcheck achieved | bootcheck drops | bootcheck DO / RA avg | DORA p50 / p99 | bootcheck CPU s | Kea CPU s (perfdhcp / bootcheck) |")
-    md.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n, r in vs:
         p = r["versus"]
         do, ra = p.get("discover_offer") or {}, p.get("request_ack") or {}
         pav = lambda l: us(l.get("avg_ms") * 1000) if l.get("avg_ms") is not None else "-"
         bav = lambda k: us((r.get(k) or {}).get("mean_us"))
         l = r.get("latency") or {}
-        md.append(f"| {p['rate']:.0f} | {p['achieved_rate']:.0f} | {pct(p['drop_ratio'])} | {pav(do)} / {pav(ra)} | {p['perfdhcp_cpu_s']:.1f} "
+        mode = "single" if "single" in p.get("command", []) else "default"
+        md.append(f"| {p['rate']:.0f} | {mode} | {p['achieved_rate']:.0f} | {pct(p['drop_ratio'])} | {pav(do)} / {pav(ra)} | {p['perfdhcp_cpu_s']:.1f} "
                   f"| {r['achieved_rate']:.0f} | {pct(r['drop_ratio'])} | {bav('latency_discover_offer')} / {bav('latency_request_ack')} "
                   f"| {us(l.get('median_us'))} / {us(l.get('p99_us'))} | {r['cpu']['harness_s']:.1f} | {p['server_cpu_s']:.1f} / {r['cpu']['server_s']:.1f} |")
 open(os.path.join(out, "load.md"), "w").write("\n".join(md) + "\n")

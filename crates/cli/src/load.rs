@@ -62,6 +62,10 @@ pub struct LoadArgs {
     /// same lab, and show both side by side: `perfdhcp` (needs --mode dora and --rate).
     #[arg(long)]
     pub versus: Option<String>,
+    /// An extra argument for perfdhcp (repeatable), e.g. `--perfdhcp-arg=-g
+    /// --perfdhcp-arg=single` for its single-thread mode.
+    #[arg(long = "perfdhcp-arg", allow_hyphen_values = true)]
+    pub perfdhcp_args: Vec<String>,
     /// Reference server fault switch (repeatable): drop-every-nth=N, …
     #[arg(long = "fault")]
     pub faults: Vec<String>,
@@ -135,6 +139,7 @@ fn prepare(args: &LoadArgs, userns: Option<Result<String, String>>) -> Result<Lo
         max_drop_ratio: args.max_drop_ratio,
         quiet_server: !args.verbose_server_log,
         versus,
+        perfdhcp_args: args.perfdhcp_args.clone(),
         seed: args.seed,
         out: args.out.clone().unwrap_or_else(|| PathBuf::from(format!("out/load-{stamp}"))),
     };

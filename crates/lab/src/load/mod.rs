@@ -115,6 +115,8 @@ pub struct LoadOptions {
     /// log warnings only instead of every packet).
     pub quiet_server: bool,
     pub versus: Option<Versus>,
+    /// Extra perfdhcp arguments (`-g single`, …), appended to the comparison's command.
+    pub perfdhcp_args: Vec<String>,
     /// xids start from a value derived from this.
     pub seed: u64,
     pub out: PathBuf,

@@ -96,7 +96,7 @@ pub fn run(lab: &Lab, clients: &[[u8; 6]], opts: &LoadOptions) -> Result<Perfdhc
     std::fs::write(&macs, text).map_err(|e| format!("writing {}: {e}", macs.display()))?;
     let rate = opts.rate.unwrap_or(1.0);
     let secs = opts.duration.as_secs_f64();
-    let argv: Vec<String> = vec![
+    let mut argv: Vec<String> = vec![
         exe.display().to_string(),
         "-4".into(),
         "-l".into(),
@@ -113,6 +113,7 @@ pub fn run(lab: &Lab, clients: &[[u8; 6]], opts: &LoadOptions) -> Result<Perfdhc
         "-W".into(),
         format!("{}", opts.timeout.as_micros()),
     ];
+    argv.extend(opts.perfdhcp_args.iter().cloned());
     let log = opts.out.join("perfdhcp.txt");
     let _ = std::fs::remove_file(&log);
     let spawn = SpawnOptions { log: Some(log.clone()), cwd: Some(opts.out.clone()), ..SpawnOptions::default() };
