@@ -26,6 +26,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use bootcheck_mutate::is_safe_frame;
+
 use super::frames::{self, msg, Addressing, Kind, Template};
 use super::hist::Histogram;
 
@@ -185,6 +187,11 @@ impl Generator {
                 (Template::new(Kind::Discover, cfg.addressing), Some(Template::new(Kind::Request, cfg.addressing)))
             }
         };
+        // Every frame goes to 255.255.255.255 or the server's address: refuse anything
+        // outside RFC 5737 before a single frame is built from a template.
+        if let Some(t) = std::iter::once(&first).chain(second.as_ref()).find(|t| !is_safe_frame(t.frame())) {
+            return Err(format!("refusing a {:?} template addressed outside RFC 5737: {:?}", t.kind, t.addressing));
+        }
         if cfg.per_client == 0 {
             return Err("0 exchanges in flight per client".into());
         }
@@ -653,6 +660,20 @@ mod tests {
         }
         assert_eq!(g.counters.received, 6);
         assert_eq!(g.counters.orphans, 0);
+    }
+
+    #[test]
+    fn addresses_outside_rfc5737_are_refused() {
+        let mut c = cfg(Exchange::Bootp, Pacing::Closed { window: 1 }, 1);
+        c.addressing = Addressing::RelayAgent {
+            src_mac: [2, 0, 0, 0, 0, 1],
+            src_ip: std::net::Ipv4Addr::new(192, 0, 2, 2),
+            giaddr: std::net::Ipv4Addr::new(198, 51, 100, 1),
+            server_mac: [2, 0, 0, 0, 0, 2],
+            server_ip: std::net::Ipv4Addr::new(10, 0, 0, 1),
+        };
+        let e = Generator::new(c).expect_err("10.0.0.1 is refused");
+        assert!(e.contains("RFC 5737"), "{e}");
     }
 
     #[test]
