@@ -222,7 +222,9 @@ fn main() -> ExitCode {
         }
         Command::Check(args) => check::check(&args),
         Command::Replay(args) => replay::replay(&args),
-        Command::Lift { capture, out, id, site } => check::lift(&capture, out.as_deref(), id.as_deref(), site.as_deref()),
+        Command::Lift { capture, out, id, site } => {
+            check::lift(&capture, out.as_deref(), id.as_deref(), site.as_deref())
+        }
         Command::Synth { packets, out, site } => check::synth(packets, &out, site.as_deref()),
         Command::Fuzz(args) => {
             // Not root: the lab runs inside a private user namespace, as for `run`.

@@ -33,9 +33,8 @@ fn text(o: &Output) -> String {
 }
 
 fn captures(dir: &str, ext: &[&str]) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
-        .map(|rd| rd.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
+    let mut out: Vec<PathBuf> =
+        std::fs::read_dir(root().join(dir)).map(|rd| rd.flatten().map(|e| e.path()).collect()).unwrap_or_default();
     out.retain(|p| p.extension().is_some_and(|x| ext.iter().any(|e| x == *e)));
     out.sort();
     out
@@ -111,7 +110,8 @@ fn lab_captures_replay_as_recorded_against_their_daemons() {
     }
     // And the fault diff in the lab, through a real wire.
     let cap = root().join("captures/lab/reference-bootp-then-tftp.pcapng").display().to_string();
-    let o = bootcheck(&["replay", &cap, "--target", "reference", "--fault", "no-siaddr", "--out", &out_dir("lab-fault")]);
+    let o =
+        bootcheck(&["replay", &cap, "--target", "reference", "--fault", "no-siaddr", "--out", &out_dir("lab-fault")]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("    siaddr: 192.0.2.1 → 0.0.0.0\n"), "{}", text(&o));
 }

@@ -580,8 +580,9 @@ impl Execution {
             Some(Send::TftpRead(t)) => {
                 self.build_tftp(t, now).map(|(client, first)| (vec![first], WaitKind::Tftp(Box::new(client))))
             }
-            Some(Send::Raw(r)) => raw_frame(&r.hex.0, &step.expect)
-                .map(|f| (vec![f; step.repeat.max(1) as usize], WaitKind::Silence)),
+            Some(Send::Raw(r)) => {
+                raw_frame(&r.hex.0, &step.expect).map(|f| (vec![f; step.repeat.max(1) as usize], WaitKind::Silence))
+            }
             None => Ok((Vec::new(), WaitKind::Silence)),
         };
         match built {
