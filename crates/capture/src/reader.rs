@@ -464,26 +464,22 @@ impl<R: Read> Reader<R> {
             }
         };
         let found = (1..window.len().saturating_sub(15)).find(|&at| plausible_at(at));
+        self.skip_to(found, number, offset, why);
+        Ok(())
+    }
+
+    /// Report the damage at `offset` and skip to `found` (octets from the window's
+    /// start), or, with nothing plausible ahead, give up on the rest of the file.
+    fn skip_to(&mut self, found: Option<usize>, number: u64, offset: u64, why: String) {
+        let skipped = found.map(|at| at as u64);
+        self.pending.push_back(Issue { packet: number, offset, kind: IssueKind::BadRecord { why, skipped } });
         match found {
-            Some(at) => {
-                self.pending.push_back(Issue {
-                    packet: number,
-                    offset,
-                    kind: IssueKind::BadRecord { why, skipped: Some(at as u64) },
-                });
-                self.consume(at);
-            }
+            Some(at) => self.consume(at),
             None => {
-                self.pending.push_back(Issue {
-                    packet: number,
-                    offset,
-                    kind: IssueKind::BadRecord { why, skipped: None },
-                });
                 self.finished = true;
                 self.consume(self.avail());
             }
         }
-        Ok(())
     }
 
     fn step_pcapng(&mut self) -> std::io::Result<Step> {
@@ -707,25 +703,7 @@ impl<R: Read> Reader<R> {
             window.get(at..).and_then(|w| e.u32(w, len - 4)) == Some(len as u32)
         };
         let found = (4..window.len().saturating_sub(11)).step_by(4).find(|&at| ok_at(at));
-        match found {
-            Some(at) => {
-                self.pending.push_back(Issue {
-                    packet: number,
-                    offset,
-                    kind: IssueKind::BadRecord { why, skipped: Some(at as u64) },
-                });
-                self.consume(at);
-            }
-            None => {
-                self.pending.push_back(Issue {
-                    packet: number,
-                    offset,
-                    kind: IssueKind::BadRecord { why, skipped: None },
-                });
-                self.finished = true;
-                self.consume(self.avail());
-            }
-        }
+        self.skip_to(found, number, offset, why);
         Ok(())
     }
 }
