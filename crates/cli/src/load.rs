@@ -59,7 +59,8 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = 0.01)]
     pub max_drop_ratio: f64,
     /// Also run this load generator with the same load against the same server in the
-    /// same lab, and show both side by side: `perfdhcp` (needs --mode dora and --rate).
+    /// same lab, and show both side by side: `perfdhcp` (needs --mode dora and --rate;
+    /// bootcheck then sends as perfdhcp does, as a relay agent on the server's link).
     #[arg(long)]
     pub versus: Option<String>,
     /// An extra argument for perfdhcp (repeatable), e.g. `--perfdhcp-arg=-g

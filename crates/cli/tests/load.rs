@@ -248,6 +248,7 @@ fn kea_beside_perfdhcp() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     consistent(&v);
+    assert_eq!(v["path"], "link-relay", "bootcheck sends as perfdhcp does: {v:#}");
     let p = &v["versus"];
     assert!(u(p, "sent") > 300 && u(p, "received") > 300, "perfdhcp ran its DORAs against Kea: {p:#}");
     assert!(f(p, "drop_ratio") <= 0.05, "{p:#}");

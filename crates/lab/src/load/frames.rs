@@ -26,6 +26,10 @@ pub mod off {
     pub const REQ_IP: usize = OPTIONS + 3 + 2;
     /// DHCPREQUEST template: the value of option 54 (server identifier).
     pub const REQ_SERVER_ID: usize = OPTIONS + 3 + 6 + 2;
+    /// DHCPDISCOVER template: the MAC in option 61 (client identifier, type 1).
+    pub const DISCOVER_CLIENT_ID: usize = OPTIONS + 3 + 3;
+    /// DHCPREQUEST template: the MAC in option 61.
+    pub const REQ_CLIENT_ID: usize = OPTIONS + 3 + 6 + 6 + 3;
 }
 
 /// The BOOTP message length the templates use (RFC 951 §3: 300 octets).
@@ -36,9 +40,11 @@ pub const BOOTP_LEN: usize = 300;
 pub enum Kind {
     /// A pure BOOTREQUEST: the RFC 1048 cookie and End, nothing of DHCP.
     Bootp,
-    /// DHCPDISCOVER (53 = 1, parameter request list 1, 3, 6).
+    /// DHCPDISCOVER (53 = 1, 61 client identifier = 1 + chaddr, parameter request list
+    /// 1, 28, 2, 3, 15, 6, 12: what perfdhcp sends).
     Discover,
-    /// DHCPREQUEST in the SELECTING state (53 = 3, 50 requested IP, 54 server id, PRL).
+    /// DHCPREQUEST in the SELECTING state (53 = 3, 50 requested IP, 54 server id, 61,
+    /// the same PRL).
     Request,
 }
 
@@ -70,8 +76,11 @@ impl Template {
         bootp[236..240].copy_from_slice(&[99, 130, 83, 99]);
         let opts: &[u8] = match kind {
             Kind::Bootp => &[255],
-            Kind::Discover => &[53, 1, 1, 55, 3, 1, 3, 6, 255],
-            Kind::Request => &[53, 1, 3, 50, 4, 0, 0, 0, 0, 54, 4, 0, 0, 0, 0, 55, 3, 1, 3, 6, 255],
+            Kind::Discover => &[53, 1, 1, 61, 7, 1, 0, 0, 0, 0, 0, 0, 55, 7, 1, 28, 2, 3, 15, 6, 12, 255],
+            Kind::Request => &[
+                53, 1, 3, 50, 4, 0, 0, 0, 0, 54, 4, 0, 0, 0, 0, 61, 7, 1, 0, 0, 0, 0, 0, 0, 55, 7, 1, 28, 2, 3, 15, 6,
+                12, 255,
+            ],
         };
         bootp[240..240 + opts.len()].copy_from_slice(opts);
         let ep = match addressing {
@@ -118,9 +127,14 @@ impl Template {
         }
         out[off::XID..off::XID + 4].copy_from_slice(&xid.to_be_bytes());
         out[off::CHADDR..off::CHADDR + 6].copy_from_slice(&chaddr);
-        if self.kind == Kind::Request {
-            out[off::REQ_IP..off::REQ_IP + 4].copy_from_slice(&requested);
-            out[off::REQ_SERVER_ID..off::REQ_SERVER_ID + 4].copy_from_slice(&server_id);
+        match self.kind {
+            Kind::Bootp => {}
+            Kind::Discover => out[off::DISCOVER_CLIENT_ID..off::DISCOVER_CLIENT_ID + 6].copy_from_slice(&chaddr),
+            Kind::Request => {
+                out[off::REQ_IP..off::REQ_IP + 4].copy_from_slice(&requested);
+                out[off::REQ_SERVER_ID..off::REQ_SERVER_ID + 4].copy_from_slice(&server_id);
+                out[off::REQ_CLIENT_ID..off::REQ_CLIENT_ID + 6].copy_from_slice(&chaddr);
+            }
         }
         set_udp_checksum(out);
     }
@@ -267,6 +281,12 @@ mod tests {
                 assert_eq!(&b[28..34], &chaddr);
                 let p = bootcheck_wire::bootp::Packet::new_checked(b).expect("bootp parses");
                 let msg_type = p.find(53).map(|o| o.option.data.to_vec());
+                if kind != Kind::Bootp {
+                    let mut cid = vec![1];
+                    cid.extend_from_slice(&chaddr);
+                    assert_eq!(p.find(61).map(|o| o.option.data.to_vec()), Some(cid), "{kind:?}");
+                    assert_eq!(p.find(55).map(|o| o.option.data.to_vec()), Some(vec![1, 28, 2, 3, 15, 6, 12]));
+                }
                 match kind {
                     Kind::Bootp => assert_eq!(msg_type, None),
                     Kind::Discover => assert_eq!(msg_type, Some(vec![1])),

@@ -163,7 +163,8 @@ pub struct LoadReport {
     pub relay: Option<String>,
     pub mode: Mode,
     /// `direct` (clients on the server's link), `harness-relay` (the harness as relay
-    /// agent), `relay` (through the relay agent named in `relay`).
+    /// agent for the relay subnet), `link-relay` (as perfdhcp: a relay agent on the
+    /// server's link, with `versus`), `relay` (through the relay agent named in `relay`).
     pub path: String,
     /// `open` or `closed`.
     pub pacing: String,
@@ -394,7 +395,19 @@ pub fn drive(
 
 /// The generator's configuration for `opts` in `lab`.
 fn gen_config(opts: &LoadOptions, site: &Site, lab: &Lab, clients: Vec<[u8; 6]>) -> GenConfig {
-    let addressing = if opts.mode == Mode::Relayed && opts.relay.is_none() {
+    let addressing = if opts.versus.is_some() {
+        // As perfdhcp sends: a relay agent on the server's own link (giaddr = its
+        // interface address, the site's relay uplink), broadcast from port 67; the
+        // server answers giaddr:67 by unicast. Same subnet, same reservations, same
+        // reply path as perfdhcp's.
+        frames::Addressing::RelayAgent {
+            src_mac: lab.names().client_mac.0,
+            src_ip: site.relay.uplink,
+            giaddr: site.relay.uplink,
+            server_mac: [0xff; 6],
+            server_ip: Ipv4Addr::BROADCAST,
+        }
+    } else if opts.mode == Mode::Relayed && opts.relay.is_none() {
         frames::Addressing::RelayAgent {
             src_mac: lab.names().client_mac.0,
             src_ip: site.relay.uplink,
@@ -571,9 +584,12 @@ fn run_in_lab(
     };
     // The harness as relay agent: replies come to giaddr:67 in the client namespace; a
     // socket there keeps its kernel from answering them with ICMP port-unreachable.
-    let _relay_sock = (opts.mode == Mode::Relayed && relay.is_none())
-        .then(|| lab.udp_bind(Role::Client, std::net::SocketAddr::from((site.relay.ip, 67))).ok())
-        .flatten();
+    let giaddr = if opts.versus.is_some() {
+        Some(site.relay.uplink)
+    } else {
+        (opts.mode == Mode::Relayed && relay.is_none()).then_some(site.relay.ip)
+    };
+    let _relay_sock = giaddr.and_then(|ip| lab.udp_bind(Role::Client, std::net::SocketAddr::from((ip, 67))).ok());
     let names = lab.names().clone();
     let mut sock = PacketSocket::open_in(&names.client_ns, &names.client_if, opts.batch).map_err(|e| e.to_string())?;
     sock.drain().map_err(|e| e.to_string())?;
@@ -621,6 +637,7 @@ fn run_in_lab(
         mode: opts.mode,
         path: match (opts.mode, relay) {
             (_, Some(_)) => "relay".into(),
+            _ if opts.versus.is_some() => "link-relay".into(),
             (Mode::Relayed, None) => "harness-relay".into(),
             _ => "direct".into(),
         },

@@ -6,9 +6,10 @@
 //! clients are the load's own (`-M`, a file of their MACs: the server has a host entry
 //! for each, as for bootcheck's), the offered rate and the drop time the same. It
 //! behaves as a relay agent (giaddr = its interface address, the relay agent address of
-//! the direct lab, on the server's subnet; replies unicast to it, port 67), where
-//! bootcheck's DORA clients broadcast from the link: the server does the same work for
-//! both (same subnet, same host entries), only the reply's delivery differs.
+//! the direct lab, on the server's subnet; broadcast from port 67, replies unicast to
+//! it, port 67), and bootcheck's side of the comparison sends the same way (path
+//! `link-relay`), with perfdhcp's options (61 client identifier, the same parameter
+//! request list): the server does the same work for both.
 //!
 //! Its final report is parsed: the rate line, then per exchange (DISCOVER-OFFER,
 //! REQUEST-ACK) sent, received, drops, orphans and min/avg/max/std delays. It has no
