@@ -391,6 +391,19 @@ impl<R: Read> Reader<R> {
         self.skipped
     }
 
+    /// The file ends inside the record at `offset`, which needs `need` octets: report
+    /// it and stop.
+    fn ends_inside(&mut self, need: usize, offset: u64) -> Step {
+        let have = self.avail() as u64;
+        self.pending.push_back(Issue {
+            packet: self.next_number,
+            offset,
+            kind: IssueKind::Truncated { need: need as u64, have },
+        });
+        self.consume(self.avail());
+        Step::Done
+    }
+
     fn step_pcap(&mut self, big: bool, nanos: bool, snaplen: u32) -> std::io::Result<Step> {
         self.fill(16)?;
         if self.avail() == 0 {
@@ -398,13 +411,7 @@ impl<R: Read> Reader<R> {
         }
         let offset = self.pos;
         if self.avail() < 16 {
-            self.pending.push_back(Issue {
-                packet: self.next_number,
-                offset,
-                kind: IssueKind::Truncated { need: 16, have: self.avail() as u64 },
-            });
-            self.consume(self.avail());
-            return Ok(Step::Done);
+            return Ok(self.ends_inside(16, offset));
         }
         let h = pcap_record_header(&self.buf[self.start..self.end], big).unwrap_or_default();
         if let Err(why) = pcap_header_plausible(h, nanos, snaplen) {
@@ -416,13 +423,7 @@ impl<R: Read> Reader<R> {
         self.fill(need)?;
         let number = self.next_number;
         if self.avail() < need {
-            self.pending.push_back(Issue {
-                packet: number,
-                offset,
-                kind: IssueKind::Truncated { need: need as u64, have: self.avail() as u64 },
-            });
-            self.consume(self.avail());
-            return Ok(Step::Done);
+            return Ok(self.ends_inside(need, offset));
         }
         self.next_number += 1;
         let time = Duration::new(u64::from(sec), if nanos { frac } else { frac.saturating_mul(1000) });
@@ -489,13 +490,7 @@ impl<R: Read> Reader<R> {
         }
         let offset = self.pos;
         if self.avail() < 12 {
-            self.pending.push_back(Issue {
-                packet: self.next_number,
-                offset,
-                kind: IssueKind::Truncated { need: 12, have: self.avail() as u64 },
-            });
-            self.consume(self.avail());
-            return Ok(Step::Done);
+            return Ok(self.ends_inside(12, offset));
         }
         let head = &self.buf[self.start..self.end];
         let mut e = self.endian;
@@ -520,13 +515,7 @@ impl<R: Read> Reader<R> {
         }
         self.fill(len)?;
         if self.avail() < len {
-            self.pending.push_back(Issue {
-                packet: self.next_number,
-                offset,
-                kind: IssueKind::Truncated { need: len as u64, have: self.avail() as u64 },
-            });
-            self.consume(self.avail());
-            return Ok(Step::Done);
+            return Ok(self.ends_inside(len, offset));
         }
         let block = &self.buf[self.start..self.start + len];
         if e.u32(block, len - 4) != Some(len as u32) {
