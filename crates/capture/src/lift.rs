@@ -782,9 +782,10 @@ fn tftp_step(
     } else {
         let _ = writeln!(s, "        # the capture does not show the transfer's end");
     }
-    for (k, v) in &oack {
-        let _ = writeln!(s, "        oack: {{ {}: {} }}", q(k), q(v));
-        break;
+    if !oack.is_empty() {
+        // Every option the OACK acknowledged, as acknowledged.
+        let items: Vec<String> = oack.iter().map(|(k, v)| format!("{}: {}", q(k), q(v))).collect();
+        let _ = writeln!(s, "        oack: {{ {} }}", items.join(", "));
     }
     Some(s)
 }

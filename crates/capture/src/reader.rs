@@ -421,7 +421,6 @@ impl<R: Read> Reader<R> {
         let (sec, frac, incl, orig) = h;
         let need = 16 + incl as usize;
         self.fill(need)?;
-        let number = self.next_number;
         if self.avail() < need {
             return Ok(self.ends_inside(need, offset));
         }
