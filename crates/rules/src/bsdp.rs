@@ -938,7 +938,7 @@ pub(crate) mod testdata {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
-    use super::testdata::{self, set_opt, set_sub, Base, DIAGS, MACOS};
+    use super::testdata::{self, set_opt, set_sub, Base, DIAGS};
     use crate::testkit::{Case, Crafted};
 
     fn list() -> Case {
@@ -1045,61 +1045,98 @@ pub(crate) mod tests {
         ]
     }
 
+    /// ACK[FAILED] to an INFORM[SELECT] of an image the server does not have.
+    fn failed() -> Case {
+        select().then_request(|q| set_sub(q, 8, Some(&[1, 0, 0x77, 0x77]))).then_reply(|r| {
+            set_sub(r, 8, None);
+            set_sub(r, 1, Some(&[3]));
+            set_opt(r, 17, None);
+            r[108..236].fill(0);
+        })
+    }
+
+    /// A client at version 1.0 (no image list in its ACK[LIST]).
+    fn v1_0_client() -> Case {
+        list().then_request(|q| set_sub(q, 2, Some(&[1, 0]))).then_reply(|r| set_sub(r, 9, None))
+    }
+
+    /// An attributes filter for diagnostics images: only the diagnostics image is
+    /// listed, and no default (the default, MACOS, is filtered out).
+    fn filtered() -> Case {
+        list().then_request(|q| set_sub(q, 11, Some(&[3, 0]))).then_reply(|r| {
+            set_sub(r, 7, None);
+            set_sub(r, 9, Some(&[&DIAGS[..], &[4], b"diag"].concat()));
+        })
+    }
+
+    /// The ACK[LIST]'s option 43 in two instances, split between sub-options.
+    fn split_at_a_boundary() -> Case {
+        list().then_reply(|r| {
+            let mut o = testdata::opts(r);
+            let i = o.iter().position(|(c, _)| *c == 43).unwrap();
+            let d = o[i].1.clone();
+            let at = 3 + 4 + 6; // message type, priority, default
+            o[i].1 = d[..at].to_vec();
+            o.insert(i + 1, (43, d[at..].to_vec()));
+            testdata::set_opts(r, &o);
+        })
+    }
+
+    /// What a DHCP server that does not speak BSDP (or will not for this request)
+    /// sends for an INFORM: a plain DHCPACK, no option 43 or 60.
+    fn plain_ack(r: &mut Vec<u8>) {
+        set_opt(r, 43, None);
+        set_opt(r, 60, None);
+    }
+
+    /// Correct exchanges: ACK[LIST], ACK[SELECT] and ACK[FAILED]; a reply port
+    /// honoured, a v1.0 client, a filter applied, a list split at a boundary; and
+    /// requests that must get no BSDP reply answered with a plain DHCPACK (the rules
+    /// judge a reply: a request dropped altogether has no pair to judge).
+    pub(crate) fn passes_on_correct_exchanges() -> Vec<(&'static str, Crafted)> {
+        vec![
+            ("ACK[LIST]", Crafted::Reply(list())),
+            ("ACK[SELECT]", Crafted::Reply(select())),
+            ("ACK[FAILED] of an unknown image", Crafted::Reply(failed())),
+            ("ACK[LIST] to a reply port", Crafted::Reply(list().then_request(|q| set_sub(q, 5, Some(&[3, 0xe1]))))),
+            ("ACK[LIST] to a v1.0 client", Crafted::Reply(v1_0_client())),
+            ("ACK[LIST] with a filter applied", Crafted::Reply(filtered())),
+            ("ACK[LIST] split between sub-options", Crafted::Reply(split_at_a_boundary())),
+            (
+                "version 2.0 (dropped) answered with a plain DHCPACK",
+                Crafted::Reply(list().then_request(|q| set_sub(q, 2, Some(&[2, 0]))).then_reply(plain_ack)),
+            ),
+            (
+                "a malformed vendor class answered with a plain DHCPACK",
+                Crafted::Reply(list().then_request(|q| set_opt(q, 60, Some(b"AAPLBSDPC/i386"))).then_reply(plain_ack)),
+            ),
+        ]
+    }
+
     #[test]
     fn correct_bsdp_replies_pass_every_rule() {
-        list().assert_passes_all("bsdp/");
-        select().assert_passes_all("bsdp/");
-        // ACK[FAILED] of an unknown image.
-        select()
-            .then_request(|q| set_sub(q, 8, Some(&[1, 0, 0x77, 0x77])))
-            .then_reply(|r| {
-                set_sub(r, 8, None);
-                set_sub(r, 1, Some(&[3]));
-                set_opt(r, 17, None);
-                r[108..236].fill(0);
-            })
-            .assert_passes_all("bsdp/");
-        // A reply port, honoured; a v1.0 client without a list; a filter applied.
-        list().then_request(|q| set_sub(q, 5, Some(&[3, 0xe1]))).assert_passes_all("bsdp/");
-        list()
-            .then_request(|q| set_sub(q, 2, Some(&[1, 0])))
-            .then_reply(|r| set_sub(r, 9, None))
-            .assert_passes("bsdp/4/image-list-version");
-        list()
-            .then_request(|q| set_sub(q, 11, Some(&[3, 0])))
-            .then_reply(|r| {
-                set_sub(r, 7, None);
-                set_sub(r, 9, Some(&[&DIAGS[..], &[4], b"diag"].concat()));
-            })
-            .assert_passes("bsdp/4/filter-applied");
-        // A long list split between sub-options is fine.
-        list()
-            .then_reply(|r| {
-                let mut o = testdata::opts(r);
-                let i = o.iter().position(|(c, _)| *c == 43).unwrap();
-                let d = o[i].1.clone();
-                let at = 1 + 2 + 4 + 6; // message type, priority, default: 3 + 4 + 6
-                o[i].1 = d[..at].to_vec();
-                o.insert(i + 1, (43, d[at..].to_vec()));
-                testdata::set_opts(r, &o);
-            })
-            .assert_passes("bsdp/1/instances-at-boundaries");
-        let _ = MACOS;
+        for (what, c) in passes_on_correct_exchanges() {
+            c.assert_passes_all(what);
+        }
+        v1_0_client().assert_passes("bsdp/4/image-list-version");
+        filtered().assert_passes("bsdp/4/filter-applied");
+        split_at_a_boundary().assert_passes("bsdp/1/instances-at-boundaries");
+        failed().assert_passes("bsdp/6.1/failed-message");
     }
 
     #[test]
     fn silence_rules_pass_a_plain_dhcp_reply_and_do_not_judge_valid_requests() {
         // A DHCP server that does not speak BSDP answers with a plain DHCPACK: not a
         // BSDP reply, so no BSDP rule applies.
-        let plain = |r: &mut Vec<u8>| {
-            set_opt(r, 43, None);
-            set_opt(r, 60, None);
-        };
-        list().then_reply(plain).assert_not_applicable("bsdp/2/server-vendor-class");
+        list().then_reply(plain_ack).assert_not_applicable("bsdp/2/server-vendor-class");
         list()
             .then_request(|q| set_sub(q, 2, Some(&[2, 0])))
-            .then_reply(plain)
+            .then_reply(plain_ack)
             .assert_passes("bsdp/6.5/invalid-request-silent");
+        list()
+            .then_request(|q| set_opt(q, 60, Some(b"AAPLBSDPC/i386")))
+            .then_reply(plain_ack)
+            .assert_passes("bsdp/2/not-bsdp-not-answered");
         list().assert_not_applicable("bsdp/6.5/invalid-request-silent");
         select().assert_passes("bsdp/6.1/select-other-server");
         list().assert_not_applicable("bsdp/2/not-bsdp-not-answered");

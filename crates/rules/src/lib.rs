@@ -274,7 +274,7 @@ mod tests {
 
     /// Every rule of the catalogue is made to fail by a crafted exchange (and only
     /// that rule, or a listed collateral one), and no crafted case names a rule that
-    /// does not exist. Passing cases are in each module's tests.
+    /// does not exist. The passing side is the next test.
     #[test]
     fn every_rule_fails_on_its_crafted_defect() {
         let all = [
@@ -302,6 +302,44 @@ mod tests {
         }
         let missing: Vec<_> = crate::catalogue().iter().map(|r| r.id).filter(|id| !covered.contains(id)).collect();
         assert!(missing.is_empty(), "rules without a crafted failing case: {missing:?}");
+    }
+
+    /// The mirror of the test above: every rule of the catalogue passes on some
+    /// correct exchange, and no rule fails on any of them. A rule that only ever says
+    /// "not applicable" to correct behaviour is a rule nothing shows to work.
+    #[test]
+    fn every_rule_passes_on_a_correct_exchange() {
+        let all = [
+            ("rfc951", crate::rfc951::tests::passes_on_correct_exchanges()),
+            ("rfc1542", crate::rfc1542::tests::passes_on_correct_exchanges()),
+            ("rfc1534", crate::rfc1534::tests::passes_on_correct_exchanges()),
+            ("rfc2132", crate::rfc2132::tests::passes_on_correct_exchanges()),
+            ("bsdp", crate::bsdp::tests::passes_on_correct_exchanges()),
+            ("rfc1350", crate::rfc1350::tests::passes_on_correct_exchanges()),
+            ("rfc2347", crate::rfc2347::tests::passes_on_correct_exchanges()),
+            ("rfc2348", crate::rfc2348::tests::passes_on_correct_exchanges()),
+            ("rfc2349", crate::rfc2349::tests::passes_on_correct_exchanges()),
+            ("rfc7440", crate::rfc7440::tests::passes_on_correct_exchanges()),
+            ("rfc903", crate::rfc903::tests::passes_on_correct_exchanges()),
+        ];
+        let mut passed = BTreeSet::new();
+        let mut failed = Vec::new();
+        for (module, exchanges) in &all {
+            for (what, case) in exchanges {
+                for r in case.results() {
+                    match &r.verdict {
+                        crate::Verdict::Pass => {
+                            passed.insert(r.rule.id);
+                        }
+                        crate::Verdict::Fail(e) => failed.push(format!("{module}: {what}: {}: {e}", r.rule.id)),
+                        crate::Verdict::NotApplicable => {}
+                    }
+                }
+            }
+        }
+        assert!(failed.is_empty(), "rules failing on a correct exchange:\n{}", failed.join("\n"));
+        let never: Vec<_> = crate::catalogue().iter().map(|r| r.id).filter(|id| !passed.contains(id)).collect();
+        assert!(never.is_empty(), "rules that pass on no correct exchange ({}): {never:#?}", never.len());
     }
 
     #[test]

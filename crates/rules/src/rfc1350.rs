@@ -1165,29 +1165,42 @@ pub(crate) mod tests {
         ]
     }
 
-    #[test]
-    fn correct_transfers_pass_every_rule() {
-        for t in [
-            TftpTrace::read(0),
-            TftpTrace::read(100),
-            TftpTrace::read(1024),
-            TftpTrace::read(1500),
-            TftpTrace::read(1500).mode("OCTET"),
-            TftpTrace::netascii(b"line one\r\nbare\r\0cr\r\n"),
-            TftpTrace::read(2000).duplicate_ack(1),
-            TftpTrace::read(2000).drop_ack(2),
-            TftpTrace::read(2000).wrong_tid(1),
-            TftpTrace::read(100).mode("mail").refused(4),
-            TftpTrace::error(1, b"File not found"),
-            TftpTrace::error(2, b"Access violation\r\n"),
-            TftpTrace::read(3000).rrq_repeated_two_answers(),
+    /// Correct reads: files of every length class, both modes, lost and duplicate
+    /// ACKs, a stranger, refusals, a repeated RRQ, and reads seen on both links of a
+    /// relay.
+    pub(crate) fn passes_on_correct_exchanges() -> Vec<(&'static str, Crafted)> {
+        vec![
+            ("an empty file", Crafted::Tftp(TftpTrace::read(0))),
+            ("a one-block file", Crafted::Tftp(TftpTrace::read(100))),
+            ("a file of two full blocks (and an empty one)", Crafted::Tftp(TftpTrace::read(1024))),
+            ("a three-block file", Crafted::Tftp(TftpTrace::read(1500))),
+            ("mode OCTET in capitals", Crafted::Tftp(TftpTrace::read(1500).mode("OCTET"))),
+            ("a netascii file", Crafted::Tftp(TftpTrace::netascii(b"line one\r\nbare\r\0cr\r\n"))),
+            ("a duplicate ACK ignored", Crafted::Tftp(TftpTrace::read(2000).duplicate_ack(1))),
+            ("a lost ACK, DATA retransmitted", Crafted::Tftp(TftpTrace::read(2000).drop_ack(2))),
+            ("a stranger refused with ERROR 5", Crafted::Tftp(TftpTrace::read(2000).wrong_tid(1))),
+            ("mail mode refused with ERROR 4", Crafted::Tftp(TftpTrace::read(100).mode("mail").refused(4))),
+            ("ERROR 1, file not found", Crafted::Tftp(TftpTrace::error(1, b"File not found"))),
+            ("ERROR 2 with a netascii message", Crafted::Tftp(TftpTrace::error(2, b"Access violation\r\n"))),
+            (
+                "a repeated RRQ answered twice, the second refused",
+                Crafted::Tftp(TftpTrace::read(3000).rrq_repeated_two_answers()),
+            ),
             // Both links of a relay: each server packet twice, the routed copy's TTL
             // one lower.
-            TftpTrace::read(3000).relayed(),
-            TftpTrace::error(1, b"File not found").relayed(),
-            TftpTrace::read(3000).duplicate_ack(2).relayed(),
-        ] {
-            t.assert_passes_all();
+            ("a read seen on both links of a relay", Crafted::Tftp(TftpTrace::read(3000).relayed())),
+            ("an ERROR seen on both links of a relay", Crafted::Tftp(TftpTrace::error(1, b"File not found").relayed())),
+            (
+                "a duplicate ACK seen on both links of a relay",
+                Crafted::Tftp(TftpTrace::read(3000).duplicate_ack(2).relayed()),
+            ),
+        ]
+    }
+
+    #[test]
+    fn correct_transfers_pass_every_rule() {
+        for (what, c) in passes_on_correct_exchanges() {
+            c.assert_passes_all(what);
         }
     }
 

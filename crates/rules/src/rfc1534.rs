@@ -104,9 +104,20 @@ pub(crate) mod tests {
         ]
     }
 
+    /// Correct exchanges: a BOOTP client answered in BOOTP, a DHCP client in DHCP.
+    pub(crate) fn passes_on_correct_exchanges() -> Vec<(&'static str, Crafted)> {
+        vec![
+            ("a BOOTP reply to a BOOTP client", Crafted::Reply(Case::default())),
+            ("a DHCPOFFER to a DHCP client", Crafted::Reply(Case::dhcp_offer())),
+        ]
+    }
+
     #[test]
-    fn a_correct_bootp_reply_passes_and_dhcp_is_not_applicable() {
-        Case::default().assert_passes_all("rfc1534/");
+    fn correct_replies_pass_and_a_dhcp_reply_is_not_judged_as_bootp() {
+        for (what, c) in passes_on_correct_exchanges() {
+            c.assert_passes_all(what);
+        }
+        Case::dhcp_offer().assert_passes("rfc1534/2/dhcp-answered-as-dhcp");
         Case::both(
             |q| q[240..244].copy_from_slice(&[53, 1, 1, 255]),
             |r| {

@@ -876,8 +876,8 @@ fn relay_broadcast_flag(v: &RelayView<'_>) -> Verdict {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use crate::testkit::{Case, Crafted, RelayCase};
-    use rstest::rstest;
+    use crate::testkit::{Case, Crafted, RelayCase, TraceCase};
+    use crate::Verdict;
     use std::net::Ipv4Addr;
 
     /// §5.4 looks at giaddr before ciaddr: a relayed request with ciaddr set is
@@ -922,8 +922,8 @@ pub(crate) mod tests {
 
     pub(crate) fn fails_on_a_crafted_trace() -> Vec<(&'static str, Crafted)> {
         vec![
-            ("rfc1542/1.2/no-icmp-for-discards", Crafted::Trace(crate::testkit::TraceCase::IcmpPortUnreachable)),
-            ("rfc1542/4.1.1/same-destination", Crafted::Trace(crate::testkit::TraceCase::RelayedToTwoServers)),
+            ("rfc1542/1.2/no-icmp-for-discards", Crafted::Trace(TraceCase::IcmpPortUnreachable)),
+            ("rfc1542/4.1.1/same-destination", Crafted::Trace(TraceCase::RelayedToTwoServers)),
         ]
     }
 
@@ -986,15 +986,127 @@ pub(crate) mod tests {
         ]
     }
 
-    #[rstest]
-    #[case::direct(Case::default())]
-    #[case::broadcast(Case::request(|q| q[10] = 0x80))]
-    #[case::relayed(Case::request(|q| q[24..28].copy_from_slice(&[198, 51, 100, 1])))]
-    #[case::relayed_broadcast(Case::request(|q| { q[24..28].copy_from_slice(&[198, 51, 100, 1]); q[10] = 0x80; }))]
-    #[case::ciaddr(Case::request(|q| q[12..16].copy_from_slice(&[192, 0, 2, 50])))]
-    #[case::unicast_fallback(Case::default().with_endpoints(|e| { e.dst_ip = Ipv4Addr::BROADCAST; e.dst_mac = [0xff; 6]; }))]
-    fn correct_deliveries_pass(#[case] case: Case) {
-        case.assert_passes_all("rfc1542/");
+    /// Correct exchanges: the server's deliveries of §5.4 (direct, broadcast, to a
+    /// relay, to ciaddr, the unicast fallback), correct relaying and correct drops by a
+    /// relay agent (§4.1), and traces without ICMP and with one destination per client.
+    pub(crate) fn passes_on_correct_exchanges() -> Vec<(&'static str, Crafted)> {
+        vec![
+            ("direct", Crafted::Reply(Case::default())),
+            ("broadcast", Crafted::Reply(Case::request(|q| q[10] = 0x80))),
+            ("relayed", Crafted::Reply(Case::request(|q| q[24..28].copy_from_slice(&[198, 51, 100, 1])))),
+            (
+                "relayed broadcast",
+                Crafted::Reply(Case::request(|q| {
+                    q[24..28].copy_from_slice(&[198, 51, 100, 1]);
+                    q[10] = 0x80;
+                })),
+            ),
+            ("ciaddr", Crafted::Reply(Case::request(|q| q[12..16].copy_from_slice(&[192, 0, 2, 50])))),
+            (
+                "unicast fallback",
+                Crafted::Reply(Case::default().with_endpoints(|e| {
+                    e.dst_ip = Ipv4Addr::BROADCAST;
+                    e.dst_mac = [0xff; 6];
+                })),
+            ),
+            ("relay: plain", Crafted::Relay(RelayCase::default())),
+            ("relay: broadcast", Crafted::Relay(RelayCase::request(|q| q[10] = 0x80))),
+            (
+                "relay: second relay",
+                Crafted::Relay(RelayCase::request(|q| {
+                    q[24..28].copy_from_slice(&[198, 51, 100, 1]);
+                    q[3] = 1;
+                })),
+            ),
+            (
+                "relay: agent option",
+                Crafted::Relay(RelayCase::forwarded(|f| {
+                    f[240..246].copy_from_slice(&[82, 4, 1, 2, 0, 7]);
+                    f[246] = 255;
+                })),
+            ),
+            ("relay: agent option echoed by the server, removed by the relay", Crafted::Relay(agent_option_echoed())),
+            ("relay: hops over 16 dropped", Crafted::Relay(RelayCase::request(|q| q[3] = 17).not_forwarded())),
+            ("relay: hops 4, at the default threshold, relayed", Crafted::Relay(RelayCase::request(|q| q[3] = 4))),
+            ("relay: hops over the default threshold dropped", Crafted::Relay(over_default_threshold())),
+            ("relay: hops over a configured threshold dropped", Crafted::Relay(over_configured_threshold())),
+            ("relay: long request", Crafted::Relay(RelayCase::request(|q| q.resize(548, 0)))),
+            ("relay: port 68 dropped", Crafted::Relay(RelayCase::default().request_to_port(68).not_forwarded())),
+            ("relay: short request dropped", Crafted::Relay(RelayCase::request(|q| q.truncate(241)).not_forwarded())),
+            (
+                "relay: foreign reply dropped",
+                Crafted::Relay(RelayCase::default().reply_giaddr([203, 0, 113, 1]).not_delivered()),
+            ),
+            ("trace: a request and its reply", Crafted::Trace(TraceCase::Plain)),
+            ("trace: a client's requests relayed to one server", Crafted::Trace(TraceCase::RelayedToOneServer)),
+        ]
+    }
+
+    /// RFC 3046 end to end: the relay adds option 82 last, the server echoes it
+    /// (§2.2), and the relay removes it before delivering the reply (§2.1).
+    fn agent_option_echoed() -> RelayCase {
+        RelayCase::forwarded(|f| {
+            f[240..246].copy_from_slice(&[82, 4, 1, 2, 0, 7]);
+            f[246] = 255;
+        })
+        .then_replied(|r| {
+            r[252..258].copy_from_slice(&[82, 4, 1, 2, 0, 7]);
+            r[258] = 255;
+        })
+        .then_delivered(|d| {
+            d[252..259].fill(0);
+            d[252] = 255;
+        })
+    }
+
+    /// A request that has come through four relays already (hops 5 here), over the
+    /// default threshold of 4: the relay drops it (§4.1.1's SHOULD).
+    fn over_default_threshold() -> RelayCase {
+        RelayCase::request(|q| {
+            q[3] = 5;
+            q[24..28].copy_from_slice(&[203, 0, 113, 1]);
+        })
+        .not_forwarded()
+    }
+
+    /// A relay configured with a threshold of 2 drops a request at hops 3.
+    fn over_configured_threshold() -> RelayCase {
+        RelayCase::request(|q| {
+            q[3] = 3;
+            q[24..28].copy_from_slice(&[203, 0, 113, 1]);
+        })
+        .hops_threshold(2)
+        .not_forwarded()
+    }
+
+    /// The threshold is judged above the configured value and up to 16 (beyond that,
+    /// `rfc1542/4.1.1/hops-limit`); a request at the threshold is relayed.
+    #[test]
+    fn an_agent_option_added_last_and_removed_passes() {
+        let c = Crafted::Relay(agent_option_echoed());
+        assert_eq!(c.verdict("rfc3046/2.1/agent-option-last"), Verdict::Pass);
+        assert_eq!(c.verdict("rfc3046/2.1/agent-option-removed"), Verdict::Pass);
+        assert_eq!(c.verdict("rfc1542/4.1.2/reply-intact"), Verdict::Pass);
+    }
+
+    #[test]
+    fn hops_over_the_threshold_are_dropped() {
+        let id = "rfc1542/4.1.1/hops-threshold";
+        assert_eq!(Crafted::Relay(over_default_threshold()).verdict(id), Verdict::Pass);
+        assert_eq!(Crafted::Relay(over_configured_threshold()).verdict(id), Verdict::Pass);
+        assert_eq!(Crafted::Relay(RelayCase::request(|q| q[3] = 4)).verdict(id), Verdict::NotApplicable);
+        assert_eq!(
+            Crafted::Relay(RelayCase::request(|q| q[3] = 17).not_forwarded()).verdict(id),
+            Verdict::NotApplicable
+        );
+        assert!(Crafted::Relay(RelayCase::request(|q| q[3] = 3).hops_threshold(2)).verdict(id).is_fail());
+    }
+
+    #[test]
+    fn correct_exchanges_pass() {
+        for (what, c) in passes_on_correct_exchanges() {
+            c.assert_passes_all(what);
+        }
     }
 
     pub(crate) fn relay_rule_fails_on_a_crafted_exchange() -> Vec<(&'static str, Crafted)> {
@@ -1071,19 +1183,5 @@ pub(crate) mod tests {
                 Crafted::Relay(RelayCase::default().delivered_to_mac([2, 0, 0, 0, 0xbc, 9])),
             ),
         ]
-    }
-
-    #[rstest]
-    #[case::plain(RelayCase::default())]
-    #[case::broadcast(RelayCase::request(|q| q[10] = 0x80))]
-    #[case::second_relay(RelayCase::request(|q| { q[24..28].copy_from_slice(&[198, 51, 100, 1]); q[3] = 1; }))]
-    #[case::agent_option(RelayCase::forwarded(|f| { f[240..246].copy_from_slice(&[82, 4, 1, 2, 0, 7]); f[246] = 255; }))]
-    #[case::dropped_hops(RelayCase::request(|q| q[3] = 17).not_forwarded())]
-    #[case::long_request(RelayCase::request(|q| q.resize(548, 0)))]
-    #[case::bootpc_dropped(RelayCase::default().request_to_port(68).not_forwarded())]
-    #[case::short_dropped(RelayCase::request(|q| q.truncate(241)).not_forwarded())]
-    #[case::foreign_reply_dropped(RelayCase::default().reply_giaddr([203, 0, 113, 1]).not_delivered())]
-    fn correct_relaying_passes(#[case] case: RelayCase) {
-        case.assert_passes_all();
     }
 }

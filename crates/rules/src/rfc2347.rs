@@ -159,19 +159,39 @@ pub(crate) mod tests {
         ]
     }
 
+    /// Correct negotiations: acknowledged options, in any case and order, an unknown
+    /// option ignored, a refusal.
+    pub(crate) fn passes_on_correct_exchanges() -> Vec<(&'static str, Crafted)> {
+        vec![
+            (
+                "blksize acknowledged",
+                Crafted::Tftp(TftpTrace::read(2000).options(&[("blksize", "1024")]).oack(&[("blksize", "1024")])),
+            ),
+            (
+                "an option name in mixed case acknowledged",
+                Crafted::Tftp(TftpTrace::read(2000).options(&[("BlkSize", "1024")]).oack(&[("blksize", "1024")])),
+            ),
+            (
+                "two options acknowledged in another order",
+                Crafted::Tftp(
+                    TftpTrace::read(2000)
+                        .options(&[("blksize", "1024"), ("tsize", "0")])
+                        .oack(&[("tsize", "2000"), ("blksize", "1024")]),
+                ),
+            ),
+            // Options not acknowledged: a plain transfer.
+            ("an unknown option ignored", Crafted::Tftp(TftpTrace::read(2000).options(&[("foo", "bar")]))),
+            (
+                "an unacceptable option refused with ERROR 8",
+                Crafted::Tftp(TftpTrace::read(2000).options(&[("blksize", "7")]).refused(8)),
+            ),
+        ]
+    }
+
     #[test]
     fn negotiated_reads_pass() {
-        for t in [
-            TftpTrace::read(2000).options(&[("blksize", "1024")]).oack(&[("blksize", "1024")]),
-            TftpTrace::read(2000).options(&[("BlkSize", "1024")]).oack(&[("blksize", "1024")]),
-            TftpTrace::read(2000)
-                .options(&[("blksize", "1024"), ("tsize", "0")])
-                .oack(&[("tsize", "2000"), ("blksize", "1024")]),
-            // Options not acknowledged: a plain transfer.
-            TftpTrace::read(2000).options(&[("foo", "bar")]),
-            TftpTrace::read(2000).options(&[("blksize", "7")]).refused(8),
-        ] {
-            t.assert_passes_all();
+        for (what, c) in passes_on_correct_exchanges() {
+            c.assert_passes_all(what);
         }
     }
 }

@@ -184,20 +184,44 @@ pub(crate) mod tests {
         ]
     }
 
+    /// Correct timeout and tsize reads: acknowledged, honoured on a lost ACK, or not
+    /// acknowledged.
+    pub(crate) fn passes_on_correct_exchanges() -> Vec<(&'static str, Crafted)> {
+        vec![
+            (
+                "timeout acknowledged",
+                Crafted::Tftp(TftpTrace::read(2000).options(&[("timeout", "3")]).oack(&[("timeout", "3")])),
+            ),
+            (
+                "tsize answered with the size",
+                Crafted::Tftp(TftpTrace::read(2000).options(&[("tsize", "0")]).oack(&[("tsize", "2000")])),
+            ),
+            (
+                "a retransmission after the agreed timeout",
+                Crafted::Tftp(
+                    TftpTrace::read(2000)
+                        .options(&[("timeout", "2")])
+                        .oack(&[("timeout", "2")])
+                        .drop_ack(2)
+                        .retransmit_after(Duration::from_millis(2000)),
+                ),
+            ),
+            (
+                "timeout not acknowledged: the server's own timing",
+                Crafted::Tftp(
+                    TftpTrace::read(2000)
+                        .options(&[("timeout", "3")])
+                        .drop_ack(2)
+                        .retransmit_after(Duration::from_millis(500)),
+                ),
+            ),
+        ]
+    }
+
     #[test]
     fn timeout_and_tsize_reads_pass() {
-        for t in [
-            TftpTrace::read(2000).options(&[("timeout", "3")]).oack(&[("timeout", "3")]),
-            TftpTrace::read(2000).options(&[("tsize", "0")]).oack(&[("tsize", "2000")]),
-            TftpTrace::read(2000)
-                .options(&[("timeout", "2")])
-                .oack(&[("timeout", "2")])
-                .drop_ack(2)
-                .retransmit_after(Duration::from_millis(2000)),
-            // Not acknowledged: the server's own timing.
-            TftpTrace::read(2000).options(&[("timeout", "3")]).drop_ack(2).retransmit_after(Duration::from_millis(500)),
-        ] {
-            t.assert_passes_all();
+        for (what, c) in passes_on_correct_exchanges() {
+            c.assert_passes_all(what);
         }
     }
 }

@@ -395,18 +395,35 @@ pub(crate) mod tests {
         }
     }
 
+    /// Correct exchanges: a host asking for its own address, and a third-party lookup
+    /// answered to the requester or to the target.
+    fn correct_exchanges() -> Vec<(&'static str, RarpTrace)> {
+        vec![
+            ("a host's own address", RarpTrace::known()),
+            (
+                "a third-party lookup answered to the requester",
+                RarpTrace::known().request(|f| f[37] = 0x02).reply(|f| f[37] = 0x02),
+            ),
+            (
+                "a third-party lookup answered to the target",
+                RarpTrace::known().request(|f| f[37] = 0x02).reply(|f| {
+                    f[37] = 0x02;
+                    f[5] = 0x02;
+                }),
+            ),
+        ]
+    }
+
+    /// The same exchanges, for the catalogue-wide passing test.
+    pub(crate) fn passes_on_correct_exchanges() -> Vec<(&'static str, Crafted)> {
+        correct_exchanges().into_iter().map(|(what, t)| (what, Crafted::Rarp(t))).collect()
+    }
+
     #[test]
     fn a_correct_exchange_passes_every_rule() {
-        RarpTrace::known().assert_passes_all();
-        // A third-party lookup answered to the requester, and to the target.
-        RarpTrace::known().request(|f| f[37] = 0x02).reply(|f| f[37] = 0x02).assert_passes_all();
-        RarpTrace::known()
-            .request(|f| f[37] = 0x02)
-            .reply(|f| {
-                f[37] = 0x02;
-                f[5] = 0x02;
-            })
-            .assert_passes_all();
+        for (_, t) in correct_exchanges() {
+            t.assert_passes_all();
+        }
     }
 
     #[test]

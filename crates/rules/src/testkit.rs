@@ -116,6 +116,19 @@ impl Case {
     pub fn both(q: fn(&mut Vec<u8>), r: fn(&mut Vec<u8>)) -> Case {
         Case { req: Some(q), rep: Some(r), ..Case::default() }
     }
+    /// A DHCPDISCOVER and a correct DHCPOFFER to it: the BOOTP reply's mask and
+    /// router, then message type, lease time (one hour) and server identifier.
+    pub fn dhcp_offer() -> Case {
+        Case::both(
+            |q| q[240..244].copy_from_slice(&[53, 1, 1, 255]),
+            |r| {
+                r[252..258].copy_from_slice(&[53, 1, 2, 51, 4, 0]);
+                r[258..261].copy_from_slice(&[0, 14, 16]);
+                r[261..267].copy_from_slice(&[54, 4, 192, 0, 2, 1]);
+                r[267] = 255;
+            },
+        )
+    }
     /// A BSDP INFORM[LIST] or INFORM[SELECT] and its correct ACK (`bsdp::testdata`).
     pub fn bsdp(base: crate::bsdp::testdata::Base) -> Case {
         Case { bsdp: Some(base), ..Case::default() }
@@ -217,16 +230,22 @@ impl Case {
         f(&Pair { request: &q, reply: &rep, ctx: &self.ctx })
     }
 
+    /// Every reply rule's verdict on the pair.
+    pub fn results(&self) -> Vec<crate::RuleResult> {
+        let (qf, rf) = self.frames();
+        let q = Msg::parse(1, Duration::ZERO, LinkType::Ethernet, &qf).unwrap();
+        let rep = Msg::parse(2, Duration::ZERO, LinkType::Ethernet, &rf).unwrap();
+        check_pair(&Pair { request: &q, reply: &rep, ctx: &self.ctx })
+    }
+
     /// `id` fails, and every other reply rule of the catalogue does not (so a test
     /// pins the one rule its defect is about).
     pub fn assert_fails(&self, id: &str) {
         let v = self.verdict(id);
         let Verdict::Fail(e) = &v else { panic!("{id}: expected a failure, got {v:?}") };
         assert_eq!(e.packet, 2, "{id}: evidence names the reply packet");
-        let (qf, rf) = self.frames();
-        let q = Msg::parse(1, Duration::ZERO, LinkType::Ethernet, &qf).unwrap();
-        let rep = Msg::parse(2, Duration::ZERO, LinkType::Ethernet, &rf).unwrap();
-        let others: Vec<_> = check_pair(&Pair { request: &q, reply: &rep, ctx: &self.ctx })
+        let others: Vec<_> = self
+            .results()
             .into_iter()
             .filter(|x| x.verdict.is_fail() && x.rule.id != id && !self.allowed_collateral(id, x.rule.id))
             .map(|x| format!("{} ({:?})", x.rule.id, x.verdict))
@@ -256,19 +275,6 @@ impl Case {
         let v = self.verdict(id);
         assert_eq!(v, Verdict::NotApplicable, "{id}");
     }
-
-    /// Every reply rule whose id starts with `prefix` passes or does not apply, and at
-    /// least one passes.
-    pub fn assert_passes_all(&self, prefix: &str) {
-        let (qf, rf) = self.frames();
-        let q = Msg::parse(1, Duration::ZERO, LinkType::Ethernet, &qf).unwrap();
-        let rep = Msg::parse(2, Duration::ZERO, LinkType::Ethernet, &rf).unwrap();
-        let res = check_pair(&Pair { request: &q, reply: &rep, ctx: &self.ctx });
-        let mine: Vec<_> = res.iter().filter(|x| x.rule.id.starts_with(prefix)).collect();
-        assert!(mine.iter().any(|x| x.verdict == Verdict::Pass), "{prefix}: nothing passed");
-        let bad: Vec<_> = mine.iter().filter(|x| x.verdict.is_fail()).map(|x| (x.rule.id, &x.verdict)).collect();
-        assert!(bad.is_empty(), "{bad:?}");
-    }
 }
 
 /// A relayed exchange: the client's request on the client link, the relay's
@@ -278,6 +284,7 @@ impl Case {
 pub struct RelayCase {
     req: Option<fn(&mut Vec<u8>)>,
     fwd: Option<fn(&mut Vec<u8>)>,
+    rep: Option<fn(&mut Vec<u8>)>,
     dlv: Option<fn(&mut Vec<u8>)>,
     forwarded: bool,
     fwd_broadcast: bool,
@@ -304,6 +311,7 @@ impl Default for RelayCase {
         RelayCase {
             req: None,
             fwd: None,
+            rep: None,
             dlv: None,
             forwarded: true,
             fwd_broadcast: false,
@@ -335,6 +343,15 @@ impl RelayCase {
     }
     pub fn then_forwarded(mut self, f: fn(&mut Vec<u8>)) -> Self {
         self.fwd = Some(f);
+        self
+    }
+    /// The server's reply (to the relay) changed.
+    pub fn then_replied(mut self, f: fn(&mut Vec<u8>)) -> Self {
+        self.rep = Some(f);
+        self
+    }
+    pub fn then_delivered(mut self, f: fn(&mut Vec<u8>)) -> Self {
+        self.dlv = Some(f);
         self
     }
     pub fn not_forwarded(mut self) -> Self {
@@ -379,6 +396,11 @@ impl RelayCase {
     }
     pub fn delivered_to_mac(mut self, m: [u8; 6]) -> Self {
         self.dlv_mac = Some(m);
+        self
+    }
+    /// The relay agent's configured hops threshold (default 4, RFC 1542 §4.1.1).
+    pub fn hops_threshold(mut self, n: u8) -> Self {
+        self.ctx.max_hops = n;
         self
     }
 
@@ -436,6 +458,9 @@ impl RelayCase {
         let mut r = reply_to(&fw);
         if let Some(g) = self.reply_giaddr {
             r[24..28].copy_from_slice(&g);
+        }
+        if let Some(f) = self.rep {
+            f(&mut r);
         }
         let rf = build_udp(
             &UdpEndpoints {
@@ -500,17 +525,10 @@ impl RelayCase {
     pub fn assert_fails(&self, id: &str) {
         assert_only_failure(&self.results(), id, self);
     }
-
-    /// No relay rule fails, and at least one passes.
-    pub fn assert_passes_all(&self) {
-        let res = self.results();
-        let bad: Vec<_> = res.iter().filter(|x| x.verdict.is_fail()).map(|x| (x.rule.id, &x.verdict)).collect();
-        assert!(bad.is_empty(), "{bad:?}");
-        assert!(res.iter().any(|x| x.verdict == Verdict::Pass));
-    }
 }
 
-/// A crafted defect: a reply pair, a relayed exchange, or a whole trace.
+/// A crafted exchange, with a defect or correct: a reply pair, a relayed exchange, or
+/// a whole trace.
 #[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant)]
 pub enum Crafted {
@@ -524,6 +542,33 @@ pub enum Crafted {
 }
 
 impl Crafted {
+    /// Every verdict of the rules of its kind (reply, relay or trace rules) on it.
+    pub fn results(&self) -> Vec<crate::RuleResult> {
+        match self {
+            Crafted::Reply(c) => c.results(),
+            Crafted::Relay(c) => c.results(),
+            Crafted::Trace(c) => c.results(),
+            Crafted::Tftp(c) => c.results(),
+            Crafted::Rarp(c) => c.results(),
+        }
+    }
+
+    /// The verdict of rule `id` (a rule of this exchange's kind).
+    pub fn verdict(&self, id: &str) -> Verdict {
+        let res = self.results();
+        let mine = res.into_iter().find(|x| x.rule.id == id);
+        mine.unwrap_or_else(|| panic!("no rule {id} of this kind")).verdict
+    }
+
+    /// No rule of its kind fails, and at least one passes (`what` names the exchange
+    /// in the message).
+    pub fn assert_passes_all(&self, what: &str) {
+        let res = self.results();
+        let bad: Vec<_> = res.iter().filter(|x| x.verdict.is_fail()).map(|x| (x.rule.id, &x.verdict)).collect();
+        assert!(bad.is_empty(), "{what}: {bad:?}");
+        assert!(res.iter().any(|x| x.verdict == Verdict::Pass), "{what}: no rule passed");
+    }
+
     pub fn assert_fails(&self, id: &str) {
         match self {
             Crafted::Reply(c) => c.assert_fails(id),
@@ -543,25 +588,32 @@ pub enum TraceCase {
     FragmentedReply,
     /// The server answers the request with ICMP port unreachable.
     IcmpPortUnreachable,
-    /// The server forwards the request (to another server) with giaddr still 0.
+    /// The request names another server in sname, and the server forwards it there
+    /// (RFC 951 §7.3) with giaddr still 0.
     ForwardedWithoutGiaddr,
     /// … with its own address in giaddr.
     ForwardedWithGiaddr,
     /// A relay sends one client's two requests to two different servers.
     RelayedToTwoServers,
+    /// … both to the same server.
+    RelayedToOneServer,
 }
 
 impl TraceCase {
     fn frames(self) -> Vec<(bool, Vec<u8>)> {
-        let (q, r) = Case::default().frames();
+        let forwarded = matches!(self, TraceCase::ForwardedWithoutGiaddr | TraceCase::ForwardedWithGiaddr);
+        let named = |q: &mut Vec<u8>| q[44..61].copy_from_slice(b"other.example.org");
+        let (q, r) = if forwarded { Case::request(named) } else { Case::default() }.frames();
         let mut out = vec![(true, q.clone())];
         match self {
             TraceCase::Plain => out.push((false, r)),
-            TraceCase::RelayedToTwoServers => {
+            TraceCase::RelayedToTwoServers | TraceCase::RelayedToOneServer => {
                 let mut fw = request();
                 fw[3] = 1;
                 fw[24..28].copy_from_slice(&RELAY_IP.octets());
-                for dst in [SERVER_IP, Ipv4Addr::new(192, 0, 2, 7)] {
+                let other =
+                    if matches!(self, TraceCase::RelayedToOneServer) { SERVER_IP } else { Ipv4Addr::new(192, 0, 2, 7) };
+                for dst in [SERVER_IP, other] {
                     let ep = UdpEndpoints {
                         src_mac: RELAY_MAC,
                         dst_mac: SERVER_MAC,
@@ -576,6 +628,7 @@ impl TraceCase {
             }
             TraceCase::ForwardedWithoutGiaddr | TraceCase::ForwardedWithGiaddr => {
                 let mut fw = request();
+                named(&mut fw);
                 fw[3] = 1;
                 if matches!(self, TraceCase::ForwardedWithGiaddr) {
                     fw[24..28].copy_from_slice(&SERVER_IP.octets());
@@ -643,12 +696,6 @@ impl TraceCase {
 
     pub fn assert_fails(self, id: &str) {
         assert_only_failure(&self.results(), id, &self);
-    }
-
-    pub fn assert_passes_all(self) {
-        let res = self.results();
-        assert!(res.iter().all(|x| !x.verdict.is_fail()), "{res:?}");
-        assert!(res.iter().any(|x| x.verdict == Verdict::Pass), "{res:?}");
     }
 }
 
@@ -1259,14 +1306,6 @@ impl TftpTrace {
     /// `id` fails, and no other trace rule does.
     pub fn assert_fails(&self, id: &str) {
         assert_only_failure(&self.results(), id, self);
-    }
-
-    /// No trace rule fails, and at least one TFTP rule passes.
-    pub fn assert_passes_all(&self) {
-        let res = self.results();
-        let bad: Vec<_> = res.iter().filter(|x| x.verdict.is_fail()).map(|x| (x.rule.id, &x.verdict)).collect();
-        assert!(bad.is_empty(), "{self:?}: {bad:?}");
-        assert!(res.iter().any(|x| x.verdict == Verdict::Pass), "{res:?}");
     }
 }
 
