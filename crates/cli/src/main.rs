@@ -44,9 +44,10 @@ pub struct RunArgs {
     /// The site file (default: scenarios/site.yaml).
     #[arg(long)]
     pub site: Option<PathBuf>,
-    /// Target: a profile name under targets/ or a path to a profile. Default: the
-    /// built-in reference server (in the lab when namespaces can be made, otherwise
-    /// in-process).
+    /// Target: a profile name under targets/ or a path to a profile, or several servers
+    /// joined by `+` that together serve a boot chain (`bootpd+tftpd-hpa`: BOOTP from
+    /// bootpd, TFTP from tftpd-hpa). Default: the built-in reference server (in the lab
+    /// when namespaces can be made, otherwise in-process).
     #[arg(long)]
     pub target: Option<String>,
     /// Run the built-in reference server in this process, even when a lab is possible.
@@ -204,7 +205,39 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let code = match cli.command {
+    // `bootcheck run | head`: once the reader closes stdout, printing panics with
+    // EPIPE. That panic unwinds (labs are torn down by Drop on the way) and ends the
+    // command quietly with the shell's status for SIGPIPE, not a panic message.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !is_broken_pipe(info.payload()) {
+            default_hook(info);
+        }
+    }));
+    let code = match std::panic::catch_unwind(move || dispatch(cli)) {
+        Ok(code) => code,
+        Err(p) if is_broken_pipe(&*p) => return ExitCode::from(141),
+        Err(p) => std::panic::resume_unwind(p),
+    };
+    // Interrupted (SIGINT/SIGTERM) and cleaned up: the conventional 128 + SIGINT.
+    if bootcheck_lab::interrupted() {
+        return ExitCode::from(130);
+    }
+    ExitCode::from(code)
+}
+
+/// A panic from printing to a closed stdout (`failed printing to stdout: Broken pipe`).
+fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
+    let text = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("");
+    text.contains("failed printing to stdout") && text.contains("Broken pipe")
+}
+
+fn dispatch(cli: Cli) -> u8 {
+    match cli.command {
         Command::Run(args) => {
             // Not root: the lab runs inside a private user namespace, entered now while
             // the process still has one thread.
@@ -244,6 +277,5 @@ fn main() -> ExitCode {
         Command::Decode { captures } => decode::decode(&captures),
         Command::Rfc(args) => rfc::rfc(&args),
         Command::Matrix(args) => matrix::matrix(&args),
-    };
-    ExitCode::from(code)
+    }
 }

@@ -96,6 +96,10 @@ pub fn targets() -> u8 {
                     println!("{name:<12} {desc}");
                 }
             }
+            println!(
+                "\nServers that each serve part of a boot chain combine with `+`: `--target bootpd+tftpd-hpa`\n\
+                 (BOOTP from bootpd, TFTP from tftpd-hpa), `rarpd+tftpd-hpa`; each part says what it serves."
+            );
             EXIT_OK
         }
         Err(e) => {
@@ -286,8 +290,8 @@ pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
         let mut profile = if args.relay.is_some() {
             BTreeMap::new()
         } else {
-            bootcheck_lab::Target::load_named(Path::new("targets"), &target_name)
-                .map(|t| t.profile.rule_deviations.clone())
+            bootcheck_lab::Target::resolve(Path::new("targets"), &target_name)
+                .map(|t| t.rule_deviations())
                 .unwrap_or_default()
         };
         if let Some(r) = &args.relay {
@@ -302,8 +306,9 @@ pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
     let whole_suite = args.paths.is_empty() && args.shard.is_none();
     for st in &stale {
         eprintln!(
-            "{}: rule deviation `{st}` is recorded for {target_name} in targets/{target_name}.yaml, but the rule passed on every reply it was checked on: update `rule-deviations`",
-            if whole_suite { "error" } else { "note" }
+            "{}: rule deviation `{st}` is recorded for {target_name} in {}, but the rule passed on every reply it was checked on: update `rule-deviations`",
+            if whole_suite { "error" } else { "note" },
+            target_name.split('+').map(|p| format!("targets/{p}.yaml")).collect::<Vec<_>>().join(" or ")
         );
     }
     let stale_fails = whole_suite && !stale.is_empty();

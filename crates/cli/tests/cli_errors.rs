@@ -348,3 +348,25 @@ fn two_shards_cover_every_scenario_exactly_once() {
     let set: BTreeSet<&String> = one.iter().collect();
     assert!(two.iter().all(|t| !set.contains(t)), "a scenario is in both shards");
 }
+
+/// `bootcheck … | head`: a reader that goes away ends the command quietly with the
+/// shell's SIGPIPE status, not a panic message.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::process::Stdio;
+    for args in [&["list"][..], &["schema"][..]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bootcheck"))
+            .current_dir(root())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the read end before the child writes: its first write gets EPIPE.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(141), "{args:?}: {}; stderr:\n{err}", o.status);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}

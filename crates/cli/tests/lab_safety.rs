@@ -306,7 +306,7 @@ fn sigint_stops_the_run_and_removes_everything() {
     };
     let took = t0.elapsed();
     eprintln!("SIGINT: exited with {status} after {took:?}");
-    assert!(!status.success(), "an interrupted run reported success\n{}", output_of(&dir));
+    assert_eq!(status.code(), Some(130), "an interrupted run exits 130 (128 + SIGINT)\n{}", output_of(&dir));
     assert!(output_of(&dir).contains("interrupted"), "{}", output_of(&dir));
     let left = leftovers(&lab, &server, &out);
     assert!(left.is_empty(), "left behind after SIGINT:\n  {}\n{}", left.join("\n  "), output_of(&dir));

@@ -51,7 +51,9 @@ fn skip_reason(target: &Target) -> Option<String> {
         // As a normal user, `bootcheck run` enters a private user namespace and builds
         // the lab there: the same suite runs, except for servers that cannot run there.
         Privilege::Root => None,
-        Privilege::UserNamespaces => ROOT_ONLY.iter().find(|(n, _)| *n == target.name()).map(|(_, why)| *why),
+        Privilege::UserNamespaces => {
+            ROOT_ONLY.iter().find(|(n, _)| target.parts().any(|p| p.name() == *n)).map(|(_, why)| *why)
+        }
         Privilege::None => Some("not root, and no user namespace can be made here"),
     };
     decide_skip(target, privilege, in_ci()).unwrap_or_else(|e| panic!("{e}"))
@@ -65,31 +67,37 @@ fn decide_skip(target: &Target, not_root: Option<&str>, ci: bool) -> Result<Opti
             nix::unistd::geteuid()
         )));
     }
-    let Some(binary) = target.profile.binary.as_deref().filter(|b| !b.contains("{{")) else { return Ok(None) };
-    if Path::new(binary).exists() {
-        return Ok(None);
+    // Every part of a combination (`bootpd+tftpd-hpa`) must be installed.
+    for part in target.parts() {
+        let Some(binary) = part.profile.binary.as_deref().filter(|b| !b.contains("{{")) else { continue };
+        if Path::new(binary).exists() {
+            continue;
+        }
+        let why = format!(
+            "{binary} is not installed (Debian: apt-get install {}; ci/install-deps.sh installs it)",
+            part.profile.debian_package.join(" ")
+        );
+        if ci {
+            return Err(format!("CI is set and target `{}` cannot run: {why}", target.name()));
+        }
+        return Ok(Some(why));
     }
-    let why = format!(
-        "{binary} is not installed (Debian: apt-get install {}; ci/install-deps.sh installs it)",
-        target.profile.debian_package.join(" ")
-    );
-    if ci {
-        return Err(format!("CI is set and target `{}` cannot run: {why}", target.name()));
-    }
-    Ok(Some(why))
+    Ok(None)
 }
 
 /// What the suite records for `target` on one scenario: `pass`, `deviation` or `skip`.
 /// These runs have no `--relay`, so a relay-agent scenario (`topology: relay`) is a skip.
 fn recorded(file: &Path, site: &bootcheck_scenario::Site, target: &Target) -> (String, String) {
     let scn = load_scenario(file, site).unwrap_or_else(|e| panic!("{e}"));
+    // A combination counts the deviations of the part that serves the scenario alone.
+    let scn = target.scenario_for(&scn).into_owned();
     let expected = match scn.deviations.get(target.name()) {
         _ if scn.topology == ScenarioTopology::Relay => "skip",
         Some(d) if d.outcome == DeviationOutcome::Skip => "skip",
         // A protocol the profile's `serves` leaves out (a TFTP-only server).
         _ if target.unserved(&scn).is_some() => "skip",
         Some(_) => "deviation",
-        None if target.deviation(&scn.id).is_some() => "deviation",
+        None if target.deviation(&scn).is_some() => "deviation",
         None => "pass",
     };
     (scn.id, expected.to_string())
@@ -137,8 +145,14 @@ fn tail(p: &Path, n: usize) -> String {
 }
 
 fn live(target_name: &str) {
+    live_on(target_name, &[]);
+}
+
+/// [`live`] on the scenarios under `paths` (relative to the repository; all of
+/// `scenarios/` when empty).
+fn live_on(target_name: &str, paths: &[&str]) {
     let root = root();
-    let target = Target::load_named(&root.join("targets"), target_name).unwrap_or_else(|e| panic!("{e}"));
+    let target = Target::resolve(&root.join("targets"), target_name).unwrap_or_else(|e| panic!("{e}"));
     if let Some(why) = skip_reason(&target) {
         eprintln!("skipping live target `{target_name}`: {why}");
         return;
@@ -162,6 +176,7 @@ fn live(target_name: &str) {
         .current_dir(&root)
         .args(["run", "--target", target_name, "--format", "json", "--out"])
         .arg(&out)
+        .args(paths)
         .stdin(Stdio::null())
         .stdout(fs::File::create(&stdout).unwrap())
         .stderr(fs::File::create(&stderr).unwrap())
@@ -216,10 +231,10 @@ fn live(target_name: &str) {
     // Every scenario file ran, with the outcome recorded for this target.
     let scenarios = report["scenarios"].as_array().cloned().unwrap_or_default();
     let site_path = root.join("scenarios/site.yaml");
-    let files: Vec<PathBuf> = discover(&[root.join("scenarios")])
-        .into_iter()
-        .filter(|f| f.canonicalize().ok() != site_path.canonicalize().ok())
-        .collect();
+    let dirs: Vec<PathBuf> =
+        if paths.is_empty() { vec![root.join("scenarios")] } else { paths.iter().map(|p| root.join(p)).collect() };
+    let files: Vec<PathBuf> =
+        discover(&dirs).into_iter().filter(|f| f.canonicalize().ok() != site_path.canonicalize().ok()).collect();
     let mut expected: BTreeMap<String, String> = BTreeMap::new();
     for f in &files {
         let (id, outcome) = recorded(f, &site, &target);
@@ -319,6 +334,44 @@ fn atftpd() {
 #[test]
 fn rarpd() {
     live("rarpd");
+}
+
+// Boot chains across daemons, as sites run them: a BOOTP server and a separate TFTP
+// server (or RARP and TFTP) started together in the server namespace. The client
+// boots end to end and the boot file's checksum is the site's (RFC 906).
+
+const BOOTP_CHAIN: &[&str] = &["scenarios/tftp/bootp-then-tftp.yaml"];
+const RARP_CHAIN: &[&str] = &["scenarios/rarp/rarp-then-tftp.yaml"];
+
+#[test]
+fn boot_chain_bootpd_then_tftpd_hpa() {
+    live_on("bootpd+tftpd-hpa", BOOTP_CHAIN);
+}
+
+#[test]
+fn boot_chain_isc_dhcpd_then_atftpd() {
+    live_on("isc-dhcpd+atftpd", BOOTP_CHAIN);
+}
+
+#[test]
+fn boot_chain_kea_then_tftpd_hpa() {
+    live_on("kea+tftpd-hpa", BOOTP_CHAIN);
+}
+
+#[test]
+fn boot_chain_rarpd_then_tftpd_hpa() {
+    live_on("rarpd+tftpd-hpa", RARP_CHAIN);
+}
+
+#[test]
+fn boot_chain_rarpd_then_atftpd() {
+    live_on("rarpd+atftpd", RARP_CHAIN);
+}
+
+#[test]
+fn boot_chain_rarpd_then_dnsmasq_tftp() {
+    // dnsmasq serves BOOTP and TFTP; rarpd adds RARP: both chains run.
+    live_on("dnsmasq+rarpd", &["scenarios/tftp/bootp-then-tftp.yaml", "scenarios/rarp/rarp-then-tftp.yaml"]);
 }
 
 #[test]

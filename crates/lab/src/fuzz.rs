@@ -314,12 +314,7 @@ fn protocol_of(p: Proto) -> Protocol {
 }
 
 fn load_profile(dir: &Path, name: &str) -> Result<Target, String> {
-    let t = if name.ends_with(".yaml") || name.contains('/') {
-        Target::load(Path::new(name))
-    } else {
-        Target::load_named(dir, name)
-    };
-    t.map_err(|e| e.to_string())
+    Target::resolve(dir, name).map_err(|e| e.to_string())
 }
 
 /// Batches kept before the failing one, for a failure the failing batch alone does not
@@ -738,7 +733,7 @@ fn campaign(
     // Calibrate: the probes the target answers, for the protocols it serves.
     let mut used = Vec::new();
     for p in Probe::candidates(&opts.site) {
-        if target.profile.serves.as_ref().is_some_and(|s| !s.contains(&protocol_of(p.proto))) {
+        if target.serves().is_some_and(|s| !s.contains(&protocol_of(p.proto))) {
             continue;
         }
         if used.iter().any(|u: &Probe| u.proto == p.proto) {

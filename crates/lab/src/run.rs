@@ -217,13 +217,7 @@ fn load_target(opts: &LabRunOptions) -> Result<crate::Target, String> {
 }
 
 fn load_profile(dir: &Path, name: &str) -> Result<crate::Target, String> {
-    let p = Path::new(name);
-    let t = if name.ends_with(".yaml") || name.contains('/') {
-        crate::Target::load(p)
-    } else {
-        crate::Target::load_named(dir, name)
-    };
-    t.map_err(|e| e.to_string())
+    crate::Target::resolve(dir, name).map_err(|e| e.to_string())
 }
 
 /// Why a scenario does not run in this lab's topology, if it does not.
@@ -273,6 +267,10 @@ pub fn run_lab(
             target.name()
         ));
     }
+    // A combination judges each scenario with the deviations of the part serving it.
+    let scns: Vec<(PathBuf, Scenario)> =
+        scns.iter().map(|(p, s)| (p.clone(), target.scenario_for(s).into_owned())).collect();
+    let scns = scns.as_slice();
     let topology = if relay_target.is_some() { crate::Topology::Relay } else { crate::Topology::Direct };
     let spec = crate::LabSpec::new(opts.site.clone(), topology);
     let lab = crate::Lab::up(&spec).map_err(|e| e.to_string())?;
@@ -298,7 +296,7 @@ pub fn run_lab(
         max_hops: relay_target.as_ref().and_then(|t| t.profile.relay_max_hops).unwrap_or(4),
         min_secs: relay_target.as_ref().and_then(|t| t.profile.relay_min_secs).unwrap_or(0),
     };
-    let mut rule_deviations = target.profile.rule_deviations.clone();
+    let mut rule_deviations = target.rule_deviations();
     if let Some(t) = &relay_target {
         rule_deviations.extend(t.profile.rule_deviations.clone());
     }
@@ -340,8 +338,9 @@ pub fn run_lab(
     } else {
         run_one_by_one(&ctx, scns, &mut port, &mut alive, on_done)?
     };
-    let log = running.log_path().to_path_buf();
-    let _ = std::fs::copy(&log, opts.out.join(format!("{}.log", target.name())));
+    for (part, log) in running.logs() {
+        let _ = std::fs::copy(log, opts.out.join(format!("{part}.log")));
+    }
     if let Some(r) = relay_running.take() {
         let _ = std::fs::copy(r.log_path(), opts.out.join(format!("{name}.log")));
         r.stop().map_err(|e| e.to_string())?;
@@ -433,7 +432,7 @@ impl LabCtx<'_> {
             Err(message) => return Ok(ScenarioRun { outcome: Outcome::Error { message }, duration, ..base }),
             Ok(r) => r,
         };
-        let mut outcome = match self.target.deviation(&scn.id) {
+        let mut outcome = match self.target.deviation(scn) {
             // A deviation recorded in the target profile counts like one in the
             // scenario file.
             Some(why) if !scn.deviations.contains_key(name) => {

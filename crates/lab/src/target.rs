@@ -303,7 +303,7 @@ impl<'de> Deserialize<'de> for SignalName {
     }
 }
 
-/// A loaded profile.
+/// A loaded profile, or several combined (`bootpd+tftpd-hpa`).
 #[derive(Debug, Clone)]
 pub struct Target {
     pub profile: Profile,
@@ -311,6 +311,12 @@ pub struct Target {
     pub file: PathBuf,
     /// Config templates by index in `profile.config` (inline or read from file).
     templates: Vec<String>,
+    /// Servers started beside this one in its namespace, each serving protocols no
+    /// other part serves: a boot service made of several daemons, as sites run them
+    /// (bootpd for BOOTP and tftpd-hpa for the boot file). Empty for one profile.
+    companions: Vec<Target>,
+    /// `a+b` for a combination.
+    label: Option<String>,
 }
 
 /// Extra inputs for [`Target::start_with`].
@@ -422,22 +428,134 @@ impl Target {
             check(format!("{field}.template"), &text)?;
             templates.push(text);
         }
-        Ok(Target { profile, file: path.to_path_buf(), templates })
+        Ok(Target { profile, file: path.to_path_buf(), templates, companions: Vec::new(), label: None })
+    }
+
+    /// A target named on the command line: a profile name under `dir`, a path to a
+    /// profile (`….yaml` or containing `/`), or several of these joined by `+`
+    /// (`bootpd+tftpd-hpa`), started together in the server namespace.
+    pub fn resolve(dir: &Path, spec: &str) -> Result<Target, LabError> {
+        let one = |s: &str| {
+            if s.ends_with(".yaml") || s.contains('/') {
+                Target::load(Path::new(s))
+            } else {
+                Target::load_named(dir, s)
+            }
+        };
+        if !spec.contains('+') || Path::new(spec).is_file() {
+            return one(spec);
+        }
+        let parts = spec.split('+').map(one).collect::<Result<Vec<_>, _>>()?;
+        Target::combine(spec, parts)
+    }
+
+    /// Several server profiles as one target. Each part must say what it serves
+    /// (`serves:`), and no two may serve the same protocol: every request then has
+    /// exactly one server, and a recorded deviation of a part applies to the
+    /// scenarios that part alone serves.
+    pub fn combine(label: &str, mut parts: Vec<Target>) -> Result<Target, LabError> {
+        let bad = |m: String| LabError::Invalid(format!("target `{label}`: {m}"));
+        if parts.len() < 2 {
+            return Err(bad("a combination names two or more profiles joined by `+`".into()));
+        }
+        let mut seen: BTreeMap<Protocol, String> = BTreeMap::new();
+        for p in &parts {
+            if !p.companions.is_empty() {
+                return Err(bad(format!("`{}` is itself a combination", p.name())));
+            }
+            if p.profile.namespace != Placement::Server {
+                return Err(bad(format!(
+                    "`{}` runs in the {} namespace; only servers (`namespace: server`) combine",
+                    p.name(),
+                    p.profile.namespace.role()
+                )));
+            }
+            let Some(serves) = &p.profile.serves else {
+                return Err(bad(format!(
+                    "`{}` does not say what it serves (`serves:` in {}); each part of a combination must",
+                    p.name(),
+                    p.file.display()
+                )));
+            };
+            for proto in serves {
+                if let Some(other) = seen.insert(*proto, p.name().to_string()) {
+                    return Err(bad(format!("`{other}` and `{}` both serve {}", p.name(), proto.name())));
+                }
+            }
+        }
+        let mut first = parts.remove(0);
+        first.companions = parts;
+        first.label = Some(label.to_string());
+        Ok(first)
     }
 
     pub fn name(&self) -> &str {
-        &self.profile.name
+        self.label.as_deref().unwrap_or(&self.profile.name)
     }
 
-    /// The accepted deviation for a scenario, if the profile lists one.
-    pub fn deviation(&self, scenario: &str) -> Option<&str> {
-        self.profile.deviations.get(scenario).map(String::as_str)
+    /// The profiles started for this target: itself, then its companions.
+    pub fn parts(&self) -> impl Iterator<Item = &Target> {
+        std::iter::once(self).chain(&self.companions)
+    }
+
+    /// The protocols the target serves (all of them when the profile does not say).
+    pub fn serves(&self) -> Option<BTreeSet<Protocol>> {
+        self.parts().map(|p| p.profile.serves.clone()).try_fold(BTreeSet::new(), |mut all, s| {
+            all.extend(s?);
+            Some(all)
+        })
+    }
+
+    /// Rule deviations recorded by every part.
+    pub fn rule_deviations(&self) -> BTreeMap<String, String> {
+        self.parts().flat_map(|p| p.profile.rule_deviations.clone()).collect()
+    }
+
+    /// The part that serves every request `scn` sends; `None` when they go to
+    /// different parts (a boot chain across daemons) or nothing serves them.
+    pub fn part_for(&self, scn: &bootcheck_scenario::Scenario) -> Option<&Target> {
+        if self.companions.is_empty() {
+            return Some(self);
+        }
+        let sent: BTreeSet<Protocol> = scn.steps.iter().filter_map(|s| s.send.as_ref().map(Protocol::of)).collect();
+        if sent.is_empty() {
+            return Some(self);
+        }
+        self.parts().find(|p| p.profile.serves.as_ref().is_some_and(|s| sent.is_subset(s)))
+    }
+
+    /// The accepted deviation for a scenario, if the profile (for a combination: the
+    /// part serving the scenario) lists one.
+    pub fn deviation(&self, scn: &bootcheck_scenario::Scenario) -> Option<&str> {
+        self.part_for(scn)?.profile.deviations.get(&scn.id).map(String::as_str)
+    }
+
+    /// `scn` as judged on this target: for a combination, a deviation the scenario
+    /// records for the part that serves it alone counts as recorded for the
+    /// combination (unless the scenario names the combination itself).
+    pub fn scenario_for<'s>(
+        &self,
+        scn: &'s bootcheck_scenario::Scenario,
+    ) -> std::borrow::Cow<'s, bootcheck_scenario::Scenario> {
+        use std::borrow::Cow;
+        let Some(label) = &self.label else { return Cow::Borrowed(scn) };
+        if scn.deviations.contains_key(label) {
+            return Cow::Borrowed(scn);
+        }
+        match self.part_for(scn).and_then(|p| scn.deviations.get(&p.profile.name)) {
+            Some(d) => {
+                let mut s = scn.clone();
+                s.deviations.insert(label.clone(), d.clone());
+                Cow::Owned(s)
+            }
+            None => Cow::Borrowed(scn),
+        }
     }
 
     /// Why `scn` does not run on this target: a step sends a protocol the profile's
     /// `serves` leaves out.
     pub fn unserved(&self, scn: &bootcheck_scenario::Scenario) -> Option<String> {
-        let serves = self.profile.serves.as_ref()?;
+        let serves = self.serves()?;
         let (i, p) = scn
             .steps
             .iter()
@@ -445,9 +563,10 @@ impl Target {
             .find_map(|(i, s)| s.send.as_ref().map(Protocol::of).filter(|p| !serves.contains(p)).map(|p| (i, p)))?;
         let list: Vec<&str> = serves.iter().map(|p| p.name()).collect();
         Some(format!(
-            "{} serves {} only (`serves:` in its profile); step {} sends {}",
+            "{} serves {} only (`serves:` in {}); step {} sends {}",
             self.name(),
             list.join(", "),
+            if self.companions.is_empty() { "its profile" } else { "their profiles" },
             i + 1,
             p.name()
         ))
@@ -558,8 +677,24 @@ impl Target {
 
     /// Write the configs and TFTP root into `run_dir`, start the target inside its lab
     /// namespace with stdout/stderr to `RUN_DIR/NAME.log`, and wait until it is ready.
-    /// On any error the process is stopped again.
+    /// A combination starts its parts in order, sharing the run dir (each writes its
+    /// own configs and log). On any error what was started is stopped again.
     pub fn start_with<'lab>(
+        &self,
+        lab: &'lab Lab,
+        site: &Site,
+        run_dir: &Path,
+        opts: &StartOptions,
+    ) -> Result<RunningTarget<'lab>, LabError> {
+        let mut rt = self.start_part(lab, site, run_dir, opts)?;
+        for c in &self.companions {
+            let started = c.start_part(lab, site, run_dir, opts)?;
+            rt.companions.push(started);
+        }
+        Ok(rt)
+    }
+
+    fn start_part<'lab>(
         &self,
         lab: &'lab Lab,
         site: &Site,
@@ -648,6 +783,7 @@ impl Target {
             extra_log,
             stop_signal: self.profile.stop_signal.map_or(Signal::SIGTERM, |s| s.0),
             stopped: false,
+            companions: Vec::new(),
         };
         let deadline = started + timeout;
         if rt.forks {
@@ -696,11 +832,18 @@ pub struct RunningTarget<'lab> {
     extra_log: Option<PathBuf>,
     stop_signal: Signal,
     stopped: bool,
+    /// The other parts of a combination, started after this one.
+    companions: Vec<RunningTarget<'lab>>,
 }
 
 impl RunningTarget<'_> {
+    /// The part's own name (a combination's parts report under their names).
     pub fn name(&self) -> &str {
         &self.name
+    }
+    /// Each started part's name and log: this one, then its companions.
+    pub fn logs(&self) -> Vec<(&str, &Path)> {
+        std::iter::once(self).chain(&self.companions).map(|r| (r.name.as_str(), r.log_path.as_path())).collect()
     }
     /// The main PID.
     pub fn pid(&self) -> i32 {
@@ -719,14 +862,18 @@ impl RunningTarget<'_> {
         &self.log_path
     }
 
-    /// Whether the main process still runs (crash detection between scenarios).
+    /// Whether the main process (of every part) still runs (crash detection between
+    /// scenarios).
     pub fn is_alive(&self) -> bool {
-        !self.stopped && self.lab.is_running(self.pid)
+        !self.stopped && self.lab.is_running(self.pid) && self.companions.iter().all(RunningTarget::is_alive)
     }
 
-    /// `Err(Exited)` with the log tail when the main process is gone.
+    /// `Err(Exited)` with the log tail when the main process (of any part) is gone.
     pub fn check_alive(&mut self) -> Result<(), LabError> {
-        if self.is_alive() {
+        for c in &mut self.companions {
+            c.check_alive()?;
+        }
+        if !self.stopped && self.lab.is_running(self.pid) {
             return Ok(());
         }
         let status = match self.child.as_mut().map(Child::try_wait) {
@@ -751,6 +898,10 @@ impl RunningTarget<'_> {
                 out.push('\n');
             }
         }
+        for c in &self.companions {
+            out.push_str(&format!("==> {} <==\n", c.name));
+            out.push_str(&c.log_tail(n));
+        }
         out
     }
 
@@ -765,6 +916,11 @@ impl RunningTarget<'_> {
         }
         self.stopped = true;
         let mut problems = Vec::new();
+        for mut c in std::mem::take(&mut self.companions) {
+            if let Err(e) = c.stop_inner() {
+                problems.push(format!("{}: {e}", c.name));
+            }
+        }
         for &pid in &self.pids {
             if let Err(e) = self.lab.stop_process(pid, self.stop_signal, STOP_GRACE) {
                 problems.push(e.to_string());
@@ -1020,6 +1176,61 @@ mod tests {
         assert_eq!(all.unserved(&scn(&[bootp, tftp, "{ rarp: {} }"])), None);
         let e = profile("serves: [tftp, smtp]").map(|_| ()).unwrap_err().to_string();
         assert!(e.contains("serves") && e.contains("smtp"), "{e}");
+    }
+
+    #[test]
+    fn a_combination_serves_each_protocol_from_one_part_and_judges_by_that_part() {
+        let profile = |name: &str, extra: &str| {
+            Target::from_str(
+                Path::new(&format!("{name}.yaml")),
+                &format!("name: {name}\ncommand: [/bin/true]\nreadiness: {{ delay: 1ms }}\n{extra}"),
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let scn = |sends: &[&str], deviations: &str| {
+            let steps: String = sends.iter().map(|s| format!("  - send: {s}\n    expect: {{ any: 1s }}\n")).collect();
+            from_yaml::<bootcheck_scenario::Scenario>(
+                Path::new("s.yaml"),
+                &format!("id: x/y\ntitle: t\nclient: ws1\nsteps:\n{steps}{deviations}"),
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let (bootp, tftp, rarp) = ("{ bootp: {} }", "{ tftp-read: { file: a } }", "{ rarp: {} }");
+        let b = profile("b", "serves: [bootp]\ndeviations: { x/y: b's own record }\nrule-deviations: { r/1: b }");
+        let t = profile("t", "serves: [tftp]\nrule-deviations: { r/2: t }");
+        let both = Target::combine("b+t", vec![b.clone(), t.clone()]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(both.name(), "b+t");
+        assert_eq!(both.serves(), Some([Protocol::Bootp, Protocol::Tftp].into()));
+        assert_eq!(both.rule_deviations().keys().collect::<Vec<_>>(), ["r/1", "r/2"]);
+        // A chain runs on both parts; RARP on none of them.
+        assert_eq!(both.unserved(&scn(&[bootp, tftp], "")), None);
+        assert_eq!(
+            both.unserved(&scn(&[rarp], "")).unwrap_or_default(),
+            "b+t serves bootp, tftp only (`serves:` in their profiles); step 1 sends rarp"
+        );
+        // A part's deviations count where that part alone serves the scenario.
+        let rec = "deviations:\n  t: { why: t's record, step: 1 }\n  b: { why: b has no tftp, outcome: skip }\n";
+        let only_tftp = scn(&[tftp], rec);
+        assert_eq!(both.part_for(&only_tftp).map(Target::name), Some("t"));
+        assert_eq!(both.scenario_for(&only_tftp).deviations["b+t"].why, "t's record");
+        assert_eq!(both.deviation(&scn(&[bootp], "")), Some("b's own record"));
+        // …and not on a chain across parts: b's skip ("no tftp") is no longer true.
+        let chain = scn(&[bootp, tftp], rec);
+        assert!(both.part_for(&chain).is_none());
+        assert!(!both.scenario_for(&chain).deviations.contains_key("b+t"));
+        assert_eq!(both.deviation(&chain), None);
+        // One profile is its own part.
+        assert_eq!(b.part_for(&chain).map(Target::name), Some("b"));
+
+        let err = |parts: Vec<Target>| Target::combine("c", parts).map(|_| ()).unwrap_err().to_string();
+        let e = err(vec![b.clone(), profile("b2", "serves: [bootp, rarp]")]);
+        assert!(e.contains("`b` and `b2` both serve bootp"), "{e}");
+        let e = err(vec![b.clone(), profile("any", "")]);
+        assert!(e.contains("`any` does not say what it serves"), "{e}");
+        let e = err(vec![b.clone(), profile("relay", "serves: [rarp]\nnamespace: relay")]);
+        assert!(e.contains("only servers"), "{e}");
+        let e = err(vec![b]);
+        assert!(e.contains("two or more"), "{e}");
     }
 
     #[test]

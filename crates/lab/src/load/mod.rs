@@ -269,12 +269,7 @@ pub fn with_load_clients(site: &Site, n: usize, relayed: bool) -> Result<(Site, 
 }
 
 fn load_profile(dir: &Path, name: &str) -> Result<Target, String> {
-    let t = if name.ends_with(".yaml") || name.contains('/') {
-        Target::load(Path::new(name))
-    } else {
-        Target::load_named(dir, name)
-    };
-    t.map_err(|e| e.to_string())
+    Target::resolve(dir, name).map_err(|e| e.to_string())
 }
 
 /// CPU time of every thread of `pid`, nanoseconds (`/proc/PID/task/*/schedstat`).
