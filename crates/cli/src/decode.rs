@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
+use bootcheck_capture::reader::{Event, IssueKind};
 use bootcheck_wire::arp;
 use bootcheck_wire::bootp::Packet;
-use bootcheck_wire::frame::{Frame, LinkType, Net};
+use bootcheck_wire::frame::{Frame, Net};
 use bootcheck_wire::tftp;
 
 use crate::{EXIT_INPUT, EXIT_OK};
@@ -12,28 +13,30 @@ use crate::{EXIT_INPUT, EXIT_OK};
 pub fn decode(paths: &[PathBuf]) -> u8 {
     let mut status = EXIT_OK;
     for path in paths {
-        let mut cap = match pcap::Capture::from_file(path) {
-            Ok(c) => c,
+        // The streaming reader `check` uses: every pcapng interface keeps its own link
+        // type, and damage is reported with packet and byte offset, then read past.
+        let mut reader = match bootcheck_capture::open(path) {
+            Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {}: cannot read as pcap/pcapng: {e}", path.display());
                 status = EXIT_INPUT;
                 continue;
             }
         };
-        let lt = LinkType::from_u32(cap.get_datalink().0 as u32);
-        let mut n = 0u64;
-        loop {
-            let pkt = match cap.next_packet() {
-                Ok(p) => p,
-                Err(pcap::Error::NoMorePackets) => break,
-                Err(e) => {
-                    eprintln!("error: {} packet {}: {e}; the rest of the file is unreadable", path.display(), n + 1);
-                    status = EXIT_INPUT;
-                    break;
+        while let Some(ev) = reader.next_event() {
+            let rec = match ev {
+                Event::Packet(rec) => rec,
+                Event::Issue(issue) => {
+                    let damaged = matches!(issue.kind, IssueKind::BadRecord { .. } | IssueKind::Truncated { .. });
+                    eprintln!("{}: {}: {issue}", if damaged { "error" } else { "warning" }, path.display());
+                    if damaged {
+                        status = EXIT_INPUT;
+                    }
+                    continue;
                 }
             };
-            n += 1;
-            let frame = match Frame::parse(lt, pkt.data) {
+            let n = rec.number;
+            let frame = match Frame::parse(rec.link, rec.data) {
                 Ok(f) => f,
                 Err(e) => {
                     println!("{}#{n}: ! {e}", path.display());

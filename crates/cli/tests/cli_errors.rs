@@ -370,3 +370,33 @@ fn a_closed_stdout_ends_quietly() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+/// `bootcheck decode` on a cut capture: what is there is decoded, the cut is an error
+/// naming the packet and byte offset, exit 2; a file that is no capture at all says
+/// what it starts with.
+#[test]
+fn decode_reports_a_cut_capture_with_packet_and_offset() {
+    let dir = tmp("decode-cut");
+    let whole = std::fs::read(root().join("captures/lab/tftpd-hpa-blksize.pcapng")).unwrap();
+    let cut = dir.join("cut.pcapng");
+    std::fs::write(&cut, &whole[..3000]).unwrap();
+    let o = bootcheck(&["decode", cut.to_str().unwrap()]);
+    assert_eq!(code(&o), 2, "{o:?}");
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert!(out.contains("#1: TFTP RRQ"), "{out}");
+    assert!(err.contains("packet 8 (byte 1888): the file ends inside a record"), "{err}");
+
+    let whole_out = bootcheck(&["decode", "captures/lab/tftpd-hpa-blksize.pcapng"]);
+    assert_eq!(code(&whole_out), 0, "{whole_out:?}");
+    let body = |s: String, file: &str| s.replace(file, "F");
+    assert!(
+        body(text(&whole_out.stdout), "captures/lab/tftpd-hpa-blksize.pcapng")
+            .starts_with(&body(out.clone(), cut.to_str().unwrap())),
+        "the cut file decodes as the start of the whole one"
+    );
+
+    let junk = write(&dir, "junk.pcap", "this is not a capture at all");
+    let o = bootcheck(&["decode", &junk]);
+    assert_eq!(code(&o), 2);
+    assert!(text(&o.stderr).contains("not a pcap or pcapng file: it starts with"), "{}", text(&o.stderr));
+}
