@@ -57,10 +57,7 @@ fn a_bootp_request_with_the_cookie_gets_it_back_too() {
 #[test]
 fn no_option_82_in_the_request_none_in_the_reply() {
     let mut s = server(&[]);
-    for req in [
-        Bootp::new(0x85, WS3_MAC).dhcp(DISCOVER).giaddr(RELAY_IP),
-        Bootp::new(0x86, WS3_MAC).giaddr(RELAY_IP),
-    ] {
+    for req in [Bootp::new(0x85, WS3_MAC).dhcp(DISCOVER).giaddr(RELAY_IP), Bootp::new(0x86, WS3_MAC).giaddr(RELAY_IP)] {
         let out = ask(&mut s, &req.relayed());
         assert!(opt(&out.payload, 82).is_none(), "{:?}", codes(&out.payload));
     }

@@ -278,6 +278,7 @@ impl Case {
 pub struct RelayCase {
     req: Option<fn(&mut Vec<u8>)>,
     fwd: Option<fn(&mut Vec<u8>)>,
+    rep: Option<fn(&mut Vec<u8>)>,
     dlv: Option<fn(&mut Vec<u8>)>,
     forwarded: bool,
     fwd_broadcast: bool,
@@ -304,6 +305,7 @@ impl Default for RelayCase {
         RelayCase {
             req: None,
             fwd: None,
+            rep: None,
             dlv: None,
             forwarded: true,
             fwd_broadcast: false,
@@ -335,6 +337,11 @@ impl RelayCase {
     }
     pub fn then_forwarded(mut self, f: fn(&mut Vec<u8>)) -> Self {
         self.fwd = Some(f);
+        self
+    }
+    /// Change the server's reply to the relay (the delivered copy starts from it).
+    pub fn then_replied(mut self, f: fn(&mut Vec<u8>)) -> Self {
+        self.rep = Some(f);
         self
     }
     pub fn not_forwarded(mut self) -> Self {
@@ -436,6 +443,9 @@ impl RelayCase {
         let mut r = reply_to(&fw);
         if let Some(g) = self.reply_giaddr {
             r[24..28].copy_from_slice(&g);
+        }
+        if let Some(f) = self.rep {
+            f(&mut r);
         }
         let rf = build_udp(
             &UdpEndpoints {
