@@ -550,7 +550,13 @@ impl Server {
         // RFC 3046 §2.2: the relay agent's option 82, echoed whole, as the last option.
         // It comes right after the mandatory options in priority (a parameter is left
         // out before it is), and after everything on the wire, whatever the list says.
-        let echo = req.agent_option();
+        let echo = req.agent_option().filter(|_| {
+            let off = self.faults.has(Fault::NoAgentOptionEcho);
+            if off {
+                self.note(now, kind, "fault", "no-agent-option-echo: the relay agent's option 82 is not echoed");
+            }
+            !off
+        });
         // (wire rank, priority index, option)
         let mut all: Vec<((usize, usize), usize, Opt)> = mandatory
             .iter()

@@ -80,3 +80,13 @@ fn an_option_82_that_cannot_fit_whole_is_left_out_whole() {
     assert_eq!(opt(&out.payload, 82), Some(big.to_vec()));
     assert!(last_is_82_then_end(&out.payload));
 }
+
+#[test]
+fn the_no_agent_option_echo_fault_drops_the_echo() {
+    let mut s = server(&["no-agent-option-echo"]);
+    let req = Bootp::new(0x8a, WS3_MAC).dhcp(DISCOVER).opt(82, &AGENT).giaddr(RELAY_IP);
+    let out = ask(&mut s, &req.relayed());
+    assert_eq!(opt(&out.payload, 53), Some(vec![2]));
+    assert!(opt(&out.payload, 82).is_none());
+    assert!(log_text(&mut s).contains("no-agent-option-echo"));
+}
