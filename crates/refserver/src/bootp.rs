@@ -31,6 +31,14 @@
 //!    limit; RFC 1542 §2.1: not under it); options that do not fit are left out and
 //!    logged. It carries no DHCP-only option (RFC 1534 §2 allows them; this server
 //!    chooses not to, so any DHCP option in a BOOTP reply is a fault).
+//! 8. RFC 3046 §2.2: this server supports the relay agent information option, so a
+//!    request that carries one in its options field (a relay agent added it, §2.1)
+//!    gets it echoed whole in every reply — DHCP, BSDP, and BOOTP with an RFC 1048
+//!    vend, since §2.1 has relay agents add it to "any recognized BOOTP or DHCP packet"
+//!    — as the last option before End, never in `sname`/`file`. It is kept before
+//!    any parameter when the room is short; if even it alone does not fit, the reply
+//!    goes without it (§2.2) and the log says so. A request without option 82 gets
+//!    none. A request without the cookie has no options field a relay could add to.
 
 use core::net::Ipv4Addr;
 
@@ -80,6 +88,19 @@ impl<'a> Request<'a> {
     /// The parameter request list (55), aggregated (RFC 3396).
     pub(crate) fn prl(&self) -> Vec<u8> {
         self.pkt.aggregate(code::PARAMETER_REQUEST_LIST).map(|c| c.into_owned()).unwrap_or_default()
+    }
+
+    /// The relay agent information option (82) of the options field, aggregated (RFC
+    /// 3396): what a relay agent added (RFC 3046 §2.1 puts it there, never in `sname`
+    /// or `file`). `None` without one, or without the RFC 1048 cookie.
+    pub(crate) fn agent_option(&self) -> Option<Vec<u8>> {
+        let mut data: Option<Vec<u8>> = None;
+        for o in self.pkt.options().filter(|o| o.option.code == code::RELAY_AGENT_INFO) {
+            if o.area == bootcheck_wire::Area::Options {
+                data.get_or_insert_with(Vec::new).extend_from_slice(o.option.data);
+            }
+        }
+        data
     }
 
     /// The client's Ethernet address, when htype is 1 and hlen 6.
@@ -526,10 +547,21 @@ impl Server {
             None if mandatory => (0, 0),
             None => (2, 0),
         };
+        // RFC 3046 §2.2: the relay agent's option 82, echoed whole, as the last option.
+        // It comes right after the mandatory options in priority (a parameter is left
+        // out before it is), and after everything on the wire, whatever the list says.
+        let echo = req.agent_option().filter(|_| {
+            let off = self.faults.has(Fault::NoAgentOptionEcho);
+            if off {
+                self.note(now, kind, "fault", "no-agent-option-echo: the relay agent's option 82 is not echoed");
+            }
+            !off
+        });
         // (wire rank, priority index, option)
         let mut all: Vec<((usize, usize), usize, Opt)> = mandatory
             .iter()
             .map(|o| (rank(o.0, true), o.clone()))
+            .chain(echo.map(|data| ((3, 0), (code::RELAY_AGENT_INFO, data))))
             .chain(params.drain(..).map(|o| (rank(o.0, false), o)))
             .enumerate()
             .map(|(i, (r, o))| (r, i, o))
@@ -567,6 +599,17 @@ impl Server {
         }
         for (c, data) in &wire {
             options::emit_option(&mut out, *c, data);
+        }
+        if left_out.contains(&code::RELAY_AGENT_INFO) {
+            self.note(
+                now,
+                kind,
+                "RFC3046 §2.2",
+                "the relay agent information option (82) does not fit whole: the reply goes without it",
+            );
+            left_out.retain(|c| *c != code::RELAY_AGENT_INFO);
+        } else if wire.iter().any(|(c, _)| *c == code::RELAY_AGENT_INFO) {
+            self.note(now, kind, "RFC3046 §2.2", "the relay agent information option (82) echoed, last");
         }
         if !left_out.is_empty() {
             self.note(

@@ -22,7 +22,8 @@
 //! address anyway. Options: 53, 54 (our address: the client shares our subnet or
 //! reaches us through the relay, §4.1), 51 where Table 3 says MUST, 61 echoed when the
 //! client sent one (RFC 6842 §3), then the RFC 1497 configuration (parameter request
-//! list order first). Option 56 (message) only in DHCPNAK: RFC 2132 §9.9 defines it for
+//! list order first), and last a relay agent's option 82 echoed whole (RFC 3046 §2.2,
+//! see `bootp.rs`). Option 56 (message) only in DHCPNAK: RFC 2132 §9.9 defines it for
 //! error messages. The options field is limited by option 57 (default 576-octet
 //! message, RFC 2131 §2), capped at the Ethernet MTU; replies are padded to 300 octets.
 

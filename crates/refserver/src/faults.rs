@@ -74,6 +74,9 @@ pub enum Fault {
     BsdpIgnoreReplyPort,
     /// BSDP: an `INFORM[SELECT]` naming another server is answered (BSDP §6.1).
     BsdpAnswerForeignSelect,
+    /// A relay agent's option 82 is not echoed in the reply (RFC 3046 §2.2: a server
+    /// that supports the option, as this one does, echoes it in all replies).
+    NoAgentOptionEcho,
 }
 
 /// A fault name that is not one of [`Fault::ALL_NAMES`], or a bad parameter.
@@ -110,6 +113,7 @@ impl Fault {
         "tftp-rollover-to-1",
         "bsdp-ignore-reply-port",
         "bsdp-answer-foreign-select",
+        "no-agent-option-echo",
     ];
 
     /// One value of every fault, in [`Fault::ALL_NAMES`] order (parameters: every 2nd
@@ -142,6 +146,7 @@ impl Fault {
             Fault::TftpRolloverToOne,
             Fault::BsdpIgnoreReplyPort,
             Fault::BsdpAnswerForeignSelect,
+            Fault::NoAgentOptionEcho,
         ]
     }
 
@@ -174,6 +179,7 @@ impl Fault {
             Fault::TftpRolloverToOne => "tftp-rollover-to-1",
             Fault::BsdpIgnoreReplyPort => "bsdp-ignore-reply-port",
             Fault::BsdpAnswerForeignSelect => "bsdp-answer-foreign-select",
+            Fault::NoAgentOptionEcho => "no-agent-option-echo",
         }
     }
 
@@ -206,6 +212,7 @@ impl Fault {
             Fault::TftpRolloverToOne => "block number rolls over from 65535 to 1, not 0",
             Fault::BsdpIgnoreReplyPort => "BSDP reply port ignored: replies go to port 68 (BSDP §6.4)",
             Fault::BsdpAnswerForeignSelect => "BSDP INFORM[SELECT] naming another server answered (BSDP §6.1)",
+            Fault::NoAgentOptionEcho => "a relay agent's option 82 not echoed in the reply (RFC 3046 §2.2)",
         }
     }
 }

@@ -10,6 +10,8 @@
 //!   RFC 1497 vendor options when the client shows the RFC 1048 magic cookie;
 //! * DHCP for known clients (RFC 1534 §2, RFC 2131 §4.3): DISCOVER→OFFER,
 //!   REQUEST→ACK/NAK, INFORM→ACK, the fixed address on an infinite lease;
+//! * a relay agent's information option (82) echoed whole and last in every reply to
+//!   a request that carries one (RFC 3046 §2.2);
 //! * Apple BSDP (NetBoot) for DHCPINFORMs with a BSDP vendor class, from the site's
 //!   NetBoot images: `INFORM[LIST]` → `ACK[LIST]`, `INFORM[SELECT]` → `ACK[SELECT]` or
 //!   `ACK[FAILED]`, the reply port honoured, Apple bootpd's silent drops;

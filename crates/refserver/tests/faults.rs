@@ -288,6 +288,17 @@ fn demonstrate(fault: Fault) {
             let good = ask(&mut server(&[]), &select(SERVER_IP.octets()));
             assert!(differences(&good, &out).is_empty());
         }
+        Fault::NoAgentOptionEcho => {
+            let relayed = |agent: bool| {
+                let b = Bootp::new(0x82ec, WS3_MAC).dhcp(1).giaddr(RELAY_IP);
+                if agent { b.opt(82, &[1, 4, b'r', b'e', b'l', b'0']) } else { b }.relayed()
+            };
+            // The echo (and the octets it took) is gone; nothing else changes.
+            changes(fault, &relayed(true), &["options", "length"]);
+            let (good, bad) = both(fault, &relayed(true));
+            assert_eq!((opt(&good.payload, 82).is_some(), opt(&bad.payload, 82)), (true, None));
+            changes(fault, &relayed(false), &[]);
+        }
     }
 }
 

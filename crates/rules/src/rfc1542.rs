@@ -198,8 +198,23 @@ pub static RULES: &[Rule] = &[
         id: "rfc3046/2.1/agent-option-removed",
         level: Level::Must,
         clauses: &["rfc3046/2.1/echoed-option-removed"],
-        summary: "A reply delivered to the client carries no option 82 the client did not send (the relay removes the server's echo)",
+        summary: "When the relay added option 82 and the server echoed it, the reply delivered to the client carries no option 82 (the relay removes the echo)",
         check: Check::Relay(agent_option_removed),
+    },
+    // --- RFC 3046 §2.2: the server's echo of a relay agent's option 82 ---
+    Rule {
+        id: "rfc3046/2.2/agent-option-echoed",
+        level: Level::Must,
+        clauses: &["rfc3046/2.2/echo-entire-contents", "rfc3046/2.2/echo-whole-or-none", "rfc3046/2.2/echo-not-in-sname-file"],
+        summary: "An option 82 in a reply is the request's, whole and unchanged, in the options field (a server unaware of RFC 3046 echoes none, which §2.2 allows)",
+        check: Check::Reply(agent_option_echoed),
+    },
+    Rule {
+        id: "rfc3046/2.2/agent-option-echo-last",
+        level: Level::Should,
+        clauses: &["rfc3046/2.2/echo-last"],
+        summary: "An echoed option 82 is the reply's last option (before End)",
+        check: Check::Reply(agent_option_echo_last),
     },
     // --- §4.1.2: the relay agent delivering a BOOTREPLY ---
     Rule {
@@ -795,10 +810,20 @@ fn agent_option_last(v: &RelayView<'_>) -> Verdict {
     }
 }
 
+/// Whether a message carries an option 82 in its options field.
+fn has_82(b: &Bootp<&[u8]>) -> bool {
+    option_codes(b).iter().any(|(c, _)| *c == 82)
+}
+
 fn agent_option_removed(v: &RelayView<'_>) -> Verdict {
     let Some(d) = v.delivered else { return Verdict::NotApplicable };
     let (Some(q), Some(db)) = (v.request.bootp.as_ref(), d.bootp.as_ref()) else { return Verdict::NotApplicable };
-    if q.find(82).is_some() {
+    // Only an echo of an option the relay added is the relay's to remove: the client sent
+    // none, the relay forwarded one, and the server's reply carried it back. Otherwise
+    // "no option 82 delivered" would pass without anything having been removed.
+    let added = v.forwarded.and_then(|f| f.bootp.as_ref()).is_some_and(has_82) && !has_82(q);
+    let echoed = v.reply.and_then(|r| r.bootp.as_ref()).is_some_and(has_82);
+    if !added || !echoed {
         return Verdict::NotApplicable;
     }
     match option_codes(db).into_iter().find(|(c, _)| *c == 82) {
@@ -806,6 +831,82 @@ fn agent_option_removed(v: &RelayView<'_>) -> Verdict {
         Some((_, at)) => {
             fail(d, d.at_field(at), "delivered reply option 82", "absent (removed by the relay)", "present")
         }
+    }
+}
+
+/// The option 82 instances of a message, every area, in RFC 3396 aggregate order:
+/// (area, offset, data).
+fn agent_options<'a>(b: &'a Bootp<&'a [u8]>) -> Vec<(bootcheck_wire::Area, usize, &'a [u8])> {
+    b.walk()
+        .filter_map(|it| match it {
+            Ok(Item::Option(o)) if o.option.code == 82 => Some((o.area, o.offset, o.option.data)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn agent_option_echoed(p: &Pair<'_>) -> Verdict {
+    let Some((q, r)) = p.bootp() else { return Verdict::NotApplicable };
+    let echo = agent_options(r);
+    // No option 82 in the reply: nothing echoed, which a server unaware of RFC 3046 does
+    // (§2.2), and one that cannot fit it whole must do.
+    let Some(&(_, first_at, _)) = echo.first() else { return Verdict::NotApplicable };
+    if let Some(&(area, at, _)) = echo.iter().find(|(a, _, _)| *a != bootcheck_wire::Area::Options) {
+        return fail(
+            p.reply,
+            p.reply.at_field(at),
+            "reply option 82",
+            "in the options field",
+            format!("in {} (overloaded)", if area == bootcheck_wire::Area::File { "file" } else { "sname" }),
+        );
+    }
+    // What a relay agent added sits in the request's options field (§2.1).
+    let sent_82: Vec<_> =
+        agent_options(q).into_iter().filter(|(a, _, _)| *a == bootcheck_wire::Area::Options).collect();
+    let sent: Vec<u8> = sent_82.iter().flat_map(|(_, _, d)| d.iter().copied()).collect();
+    let got: Vec<u8> = echo.iter().flat_map(|(_, _, d)| d.iter().copied()).collect();
+    if sent_82.is_empty() {
+        return fail(
+            p.reply,
+            p.reply.at_field(first_at),
+            "reply option 82",
+            "absent (the request carried none to echo)",
+            format!("[{}]", hex(&got)),
+        );
+    }
+    if got == sent {
+        Verdict::Pass
+    } else {
+        fail(
+            p.reply,
+            p.reply.at_field(first_at),
+            "reply option 82",
+            format!("the request's, whole: [{}]", hex(&sent)),
+            format!("[{}]", hex(&got)),
+        )
+    }
+}
+
+fn agent_option_echo_last(p: &Pair<'_>) -> Verdict {
+    let Some((_, r)) = p.bootp() else { return Verdict::NotApplicable };
+    // Every option in aggregate order; after the first 82, only 82 (an RFC 3396 split).
+    let all: Vec<(u8, usize)> = r
+        .walk()
+        .filter_map(|it| match it {
+            Ok(Item::Option(o)) => Some((o.option.code, o.offset)),
+            _ => None,
+        })
+        .collect();
+    let Some(i) = all.iter().position(|(c, _)| *c == 82) else { return Verdict::NotApplicable };
+    match all.iter().skip(i).find(|(c, _)| *c != 82) {
+        None => Verdict::Pass,
+        Some((c, at)) => fail(
+            p.reply,
+            p.reply.at_field(*at),
+            "reply options",
+            "option 82 last (before End)",
+            format!("option {c} after option 82"),
+        ),
     }
 }
 
@@ -983,6 +1084,47 @@ pub(crate) mod tests {
                 "rfc1542/5.4/unicast-to-client",
                 Crafted::Reply(Case::default().with_endpoints(|e| e.dst_mac = [2, 0, 0, 0, 0xbc, 1])),
             ),
+            // The relay's option 82 echoed with a changed sub-option value.
+            (
+                "rfc3046/2.2/agent-option-echoed",
+                Crafted::Reply(Case::both(with_82, |r| {
+                    r[252..258].copy_from_slice(&[82, 4, 1, 2, 0, 8]);
+                    r[258] = 255;
+                })),
+            ),
+            // Only part of it: the circuit-id, not the remote-id.
+            (
+                "rfc3046/2.2/agent-option-echoed",
+                Crafted::Reply(Case::both(
+                    |q| {
+                        q[240..250].copy_from_slice(&[82, 8, 1, 2, 0, 7, 2, 2, 0, 9]);
+                        q[250] = 255;
+                    },
+                    |r| {
+                        r[252..258].copy_from_slice(&[82, 4, 1, 2, 0, 7]);
+                        r[258] = 255;
+                    },
+                )),
+            ),
+            // An option 82 the request did not carry.
+            ("rfc3046/2.2/agent-option-echoed", Crafted::Reply(Case::reply(echo_82))),
+            // Echoed in sname, which option 52 gives to options.
+            (
+                "rfc3046/2.2/agent-option-echoed",
+                Crafted::Reply(Case::both(with_82, |r| {
+                    r[252..255].copy_from_slice(&[52, 1, 2]);
+                    r[255] = 255;
+                    r[44..108].fill(0);
+                    r[44..51].copy_from_slice(&[82, 4, 1, 2, 0, 7, 255]);
+                })),
+            ),
+            (
+                "rfc3046/2.2/agent-option-echo-last",
+                Crafted::Reply(Case::both(with_82, |r| {
+                    r[252..261].copy_from_slice(&[82, 4, 1, 2, 0, 7, 12, 1, b'x']);
+                    r[261] = 255;
+                })),
+            ),
         ]
     }
 
@@ -1009,6 +1151,7 @@ pub(crate) mod tests {
                     e.dst_mac = [0xff; 6];
                 })),
             ),
+            ("option 82 echoed whole and last", Crafted::Reply(Case::both(with_82, echo_82))),
             ("relay: plain", Crafted::Relay(RelayCase::default())),
             ("relay: broadcast", Crafted::Relay(RelayCase::request(|q| q[10] = 0x80))),
             (
@@ -1109,6 +1252,49 @@ pub(crate) mod tests {
         }
     }
 
+    /// A request with a relay agent's option 82 (circuit-id 0x0007) in its options.
+    #[allow(clippy::ptr_arg)] // the testkit's tweaks are `fn(&mut Vec<u8>)`
+    fn with_82(q: &mut Vec<u8>) {
+        q[240..246].copy_from_slice(&[82, 4, 1, 2, 0, 7]);
+        q[246] = 255;
+    }
+
+    /// The crafted reply's options (they end at 252) with that option 82 echoed last.
+    #[allow(clippy::ptr_arg)] // the testkit's tweaks are `fn(&mut Vec<u8>)`
+    fn echo_82(r: &mut Vec<u8>) {
+        r[252..258].copy_from_slice(&[82, 4, 1, 2, 0, 7]);
+        r[258] = 255;
+    }
+
+    /// RFC 3046 §2.2: the echo, whole and last, passes; no echo at all is a server that
+    /// does not support the option (allowed), so the rules do not apply.
+    #[test]
+    fn an_echoed_agent_option_is_judged_only_when_there_is_one() {
+        let echoed = Case::both(with_82, echo_82);
+        echoed.assert_passes("rfc3046/2.2/agent-option-echoed");
+        echoed.assert_passes("rfc3046/2.2/agent-option-echo-last");
+        Crafted::Reply(echoed.clone()).assert_passes_all("option 82 echoed");
+        let unaware = Case::request(with_82);
+        unaware.assert_not_applicable("rfc3046/2.2/agent-option-echoed");
+        unaware.assert_not_applicable("rfc3046/2.2/agent-option-echo-last");
+        Case::default().assert_not_applicable("rfc3046/2.2/agent-option-echoed");
+        // An RFC 3396 split of a long echo is still one option 82, last.
+        let long = Case::both(
+            |q| {
+                q[240..244].copy_from_slice(&[82, 2, 1, 0]);
+                q[244..248].copy_from_slice(&[82, 2, 2, 0]);
+                q[248] = 255;
+            },
+            |r| {
+                r[252..256].copy_from_slice(&[82, 2, 1, 0]);
+                r[256..260].copy_from_slice(&[82, 2, 2, 0]);
+                r[260] = 255;
+            },
+        );
+        long.assert_passes("rfc3046/2.2/agent-option-echoed");
+        long.assert_passes("rfc3046/2.2/agent-option-echo-last");
+    }
+
     pub(crate) fn relay_rule_fails_on_a_crafted_exchange() -> Vec<(&'static str, Crafted)> {
         vec![
             ("rfc1542/4.1/discard-bootpc", Crafted::Relay(RelayCase::default().request_to_port(68))),
@@ -1128,11 +1314,9 @@ pub(crate) mod tests {
             ),
             (
                 "rfc3046/2.1/agent-option-removed",
-                Crafted::Relay(RelayCase::delivered(|d| {
-                    // The server's options end at 252 (End); put the echo before End.
-                    d[252..258].copy_from_slice(&[82, 4, 1, 2, 0, 7]);
-                    d[258] = 255;
-                })),
+                // The relay added option 82, the server echoed it (its options end at
+                // 252), and the relay delivered the echo to the client.
+                Crafted::Relay(RelayCase::forwarded(with_82).then_replied(echo_82)),
             ),
             ("rfc1542/4.1/inconsistent-discarded", Crafted::Relay(RelayCase::request(|q| q.truncate(241)))),
             ("rfc1542/4.1/relays-valid-requests", Crafted::Relay(RelayCase::request(|q| q[10] = 0x01).not_forwarded())),
@@ -1183,5 +1367,24 @@ pub(crate) mod tests {
                 Crafted::Relay(RelayCase::default().delivered_to_mac([2, 0, 0, 0, 0xbc, 9])),
             ),
         ]
+    }
+
+    /// RFC 3046 §2.1: the relay removes only an echo of what it added. Without its own
+    /// option 82 forwarded and echoed back, "none delivered" proves nothing: not applicable.
+    #[test]
+    fn agent_option_removed_needs_an_added_and_echoed_option() {
+        let id = "rfc3046/2.1/agent-option-removed";
+        let na = crate::Verdict::NotApplicable;
+        // No relay added one (the client's own 82 delivered back is not the relay's).
+        assert_eq!(Crafted::Relay(RelayCase::default()).verdict(id), na);
+        assert_eq!(Crafted::Relay(RelayCase::request(with_82).then_replied(echo_82)).verdict(id), na);
+        // Added, but the server did not echo it.
+        assert_eq!(Crafted::Relay(RelayCase::forwarded(with_82)).verdict(id), na);
+        // Added, echoed, removed: pass; added, echoed, delivered: fail.
+        let removed = RelayCase::delivered(|d| d[252..259].copy_from_slice(&[255, 0, 0, 0, 0, 0, 0]))
+            .then_forwarded(with_82)
+            .then_replied(echo_82);
+        assert_eq!(Crafted::Relay(removed).verdict(id), crate::Verdict::Pass);
+        assert!(Crafted::Relay(RelayCase::forwarded(with_82).then_replied(echo_82)).verdict(id).is_fail());
     }
 }

@@ -345,7 +345,7 @@ impl RelayCase {
         self.fwd = Some(f);
         self
     }
-    /// The server's reply (to the relay) changed.
+    /// Change the server's reply to the relay (the delivered copy starts from it).
     pub fn then_replied(mut self, f: fn(&mut Vec<u8>)) -> Self {
         self.rep = Some(f);
         self
