@@ -25,6 +25,25 @@ use std::time::{Duration, Instant};
 /// The fixed budget: a campaign that has not found the fault by then fails the test.
 const MAX_PACKETS: &str = "3000";
 const SEED: &str = "7";
+/// Until the first finding (with `fault`), which is minimised in bounded time.
+const FIRST_FINDING: [&str; 16] = [
+    "--seed",
+    SEED,
+    "--max-packets",
+    MAX_PACKETS,
+    "--batch",
+    "25",
+    "--max-findings",
+    "1",
+    "--minimize-trials",
+    "40",
+    "--minimize-time",
+    "30s",
+    "--duration",
+    "60s",
+    "--probe-timeout",
+    "300ms",
+];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
@@ -62,38 +81,12 @@ fn can_run() -> bool {
 
 /// Fuzz with `fault` until the first finding; check it and replay its reproducer.
 fn find_and_replay(fault: &str, kind: &str) {
-    let dir = std::env::temp_dir().join(format!("bootcheck-fuzz-test-{}-{}", std::process::id(), kind));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = fresh_dir(kind);
     let out = dir.join("campaign");
-    let (o, took) = bootcheck(&[
-        "fuzz",
-        "--target",
-        "reference",
-        "--fault",
-        fault,
-        "--seed",
-        SEED,
-        "--max-packets",
-        MAX_PACKETS,
-        "--duration",
-        "60s",
-        "--rate",
-        "500",
-        "--batch",
-        "25",
-        "--probe-timeout",
-        "300ms",
-        "--max-findings",
-        "1",
-        "--minimize-trials",
-        "40",
-        "--minimize-time",
-        "30s",
-        "--format",
-        "json",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let mut args = vec!["fuzz", "--target", "reference", "--fault", fault, "--rate", "500"];
+    args.extend(FIRST_FINDING);
+    args.extend(["--format", "json", "--out", out.to_str().unwrap()]);
+    let (o, took) = bootcheck(&args);
     assert_eq!(o.status.code(), Some(1), "a finding exits 1\n{}", text(&o));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}\n{}", text(&o)));
     let f = &report["findings"][0];
@@ -170,25 +163,30 @@ fn bad_input_exits_2() {
 // ---------------------------------------------------------------------------------
 // Relay agents (`--relay`): the relay is the subject, the reference server behind it.
 
-/// The report of a relay campaign with `extra` arguments; `out` is its out dir.
-fn relay_campaign(relay: &str, extra: &[&str], out: &Path) -> (Output, serde_json::Value, Duration) {
-    let mut args = vec![
-        "fuzz",
-        "--target",
-        "reference",
-        "--relay",
-        relay,
-        "--rate",
-        "500",
-        "--probe-timeout",
-        "300ms",
-        "--format",
-        "json",
-        "--out",
-        out.to_str().unwrap(),
-    ];
+/// An empty scratch dir of this test process.
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bootcheck-fuzz-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// [`fresh_dir`], where the lab can run (see [`can_run`]).
+fn lab_scratch(name: &str) -> Option<PathBuf> {
+    can_run().then(|| fresh_dir(name))
+}
+
+/// `bootcheck fuzz` through `relay` in front of the reference server, with `extra`
+/// arguments, a JSON report and `out` as its out dir.
+fn relay_args<'a>(relay: &'a str, extra: &[&'a str], out: &'a Path) -> Vec<&'a str> {
+    let mut args = vec!["fuzz", "--target", "reference", "--relay", relay, "--rate", "500"];
     args.extend_from_slice(extra);
-    let (o, took) = bootcheck(&args);
+    args.extend(["--format", "json", "--out", out.to_str().unwrap()]);
+    args
+}
+
+/// The report of a relay campaign (see [`relay_args`]).
+fn relay_campaign(relay: &str, extra: &[&str], out: &Path) -> (Output, serde_json::Value, Duration) {
+    let (o, took) = bootcheck(&relay_args(relay, extra, out));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}\n{}", text(&o)));
     (o, report, took)
 }
@@ -199,12 +197,12 @@ fn relay_campaign(relay: &str, extra: &[&str], out: &Path) -> (Output, serde_jso
 /// batch), its RSS was sampled, and nothing was reported: no false crash or hang.
 #[test]
 fn fuzz_through_dhcrelay_relays_and_reports_nothing_false() {
-    if !can_run() {
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("bootcheck-fuzz-test-{}-relay-clean", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let (o, r, took) = relay_campaign("dhcrelay", &["--seed", "1", "--max-packets", "1000", "--batch", "50"], &dir);
+    let Some(dir) = lab_scratch("relay-clean") else { return };
+    let (o, r, took) = relay_campaign(
+        "dhcrelay",
+        &["--seed", "1", "--max-packets", "1000", "--batch", "50", "--probe-timeout", "300ms"],
+        &dir,
+    );
     assert_eq!(o.status.code(), Some(0), "nothing found exits 0\n{}", text(&o));
     assert_eq!(r["relay"], "dhcrelay", "{r:#}");
     assert_eq!(r["target"], "reference", "{r:#}");
@@ -218,7 +216,7 @@ fn fuzz_through_dhcrelay_relays_and_reports_nothing_false() {
     assert!(r["probes"].as_u64().unwrap() >= 21, "{r:#}");
     let forwarded = r["relayed"]["forwarded"].as_u64().unwrap();
     let replies = r["relayed"]["replies"].as_u64().unwrap();
-    assert!(forwarded >= 200 && forwarded <= 1000, "dhcrelay forwarded fuzzed requests: {r:#}");
+    assert!((200..=1000).contains(&forwarded), "dhcrelay forwarded fuzzed requests: {r:#}");
     assert!(replies > 0 && replies <= forwarded, "the server answered some through it: {r:#}");
     assert!(r["rss"]["samples"].as_u64().unwrap() >= 20, "the relay's RSS, after every batch: {r:#}");
     eprintln!(
@@ -238,33 +236,10 @@ fn fuzz_through_dhcrelay_relays_and_reports_nothing_false() {
 /// and the fault, and passes without it.
 #[test]
 fn a_server_crash_behind_a_relay_is_the_servers_and_replays_through_the_relay() {
-    if !can_run() {
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("bootcheck-fuzz-test-{}-relay-server-crash", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let (o, r, took) = relay_campaign(
-        "dhcrelay",
-        &[
-            "--fault",
-            "crash-on-option=150",
-            "--seed",
-            SEED,
-            "--max-packets",
-            MAX_PACKETS,
-            "--duration",
-            "40s",
-            "--batch",
-            "25",
-            "--max-findings",
-            "1",
-            "--minimize-trials",
-            "40",
-            "--minimize-time",
-            "30s",
-        ],
-        &dir.join("campaign"),
-    );
+    let Some(dir) = lab_scratch("relay-server-crash") else { return };
+    let mut extra = vec!["--fault", "crash-on-option=150"];
+    extra.extend(FIRST_FINDING);
+    let (o, r, took) = relay_campaign("dhcrelay", &extra, &dir.join("campaign"));
     assert_eq!(o.status.code(), Some(1), "a finding exits 1\n{}", text(&o));
     let f = &r["findings"][0];
     assert_eq!(f["kind"], "crash", "{r:#}");
@@ -299,39 +274,25 @@ fn a_server_crash_behind_a_relay_is_the_servers_and_replays_through_the_relay() 
 #[test]
 fn a_relay_killed_mid_campaign_is_a_relay_crash() {
     use std::io::BufRead;
-    if !can_run() {
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("bootcheck-fuzz-test-{}-relay-killed", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let Some(dir) = lab_scratch("relay-killed") else { return };
+    let extra = [
+        "--seed",
+        "3",
+        "--duration",
+        "30s",
+        "--batch",
+        "30",
+        "--max-findings",
+        "1",
+        "--minimize-trials",
+        "10",
+        "--minimize-time",
+        "15s",
+        "--probe-timeout",
+        "300ms",
+    ];
     let mut child = Command::new(env!("CARGO_BIN_EXE_bootcheck"))
-        .args([
-            "fuzz",
-            "--target",
-            "reference",
-            "--relay",
-            "dhcrelay",
-            "--seed",
-            "3",
-            "--duration",
-            "30s",
-            "--rate",
-            "300",
-            "--batch",
-            "30",
-            "--probe-timeout",
-            "300ms",
-            "--max-findings",
-            "1",
-            "--minimize-trials",
-            "10",
-            "--minimize-time",
-            "15s",
-            "--format",
-            "json",
-            "--out",
-            dir.to_str().unwrap(),
-        ])
+        .args(relay_args("dhcrelay", &extra, &dir))
         .current_dir(root())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -559,9 +559,11 @@ impl<'lab> Bench<'lab> {
     }
 
     /// (Re)start the server, then the relay agent, with their files in `dir` and
-    /// `dir-relay`.
+    /// `dir-relay`, on a lab whose ARP tables are empty again (a trial must not inherit
+    /// an entry an earlier packet made a daemon write).
     fn start(&mut self, dir: &Path) -> Result<(), String> {
         self.stop();
+        self.lab.flush_neighbours().map_err(|e| e.to_string())?;
         let relay_dir = PathBuf::from(format!("{}-relay", dir.display()));
         self.running = Some(self.subjects.start(self.lab, &self.opts.site, dir, &relay_dir, &self.start)?);
         self.starts += 1;
@@ -772,11 +774,27 @@ impl<'lab> Bench<'lab> {
             let unanswered =
                 format!("probe `{}` unanswered twice (within {t:?}, then, {t:?} later, within {:?})", p.name, t * 3);
             let Some(seen) = seen else { return Ok(Some((Role::Server, unanswered))) };
-            let probe = |op: u8| seen.iter().any(|(_, f)| bootp_op_chaddr(f) == Some((op, PROBE_MAC)));
-            let (who, why) = match (probe(1), probe(2)) {
-                (false, _) => (Role::Relay, "the relay agent did not forward the request"),
-                (true, false) => (Role::Server, "the relay agent forwarded it and the server did not answer"),
-                (true, true) => (Role::Relay, "the server answered and the relay agent did not deliver the reply"),
+            let server_mac = self.lab.names().server_mac.0;
+            let probe = |op: u8| seen.iter().filter(move |(_, f)| bootp_op_chaddr(f) == Some((op, PROBE_MAC)));
+            let to_server = |(_, f): &&(std::time::SystemTime, Vec<u8>)| {
+                f.get(..6).is_some_and(|d| d == server_mac || d == [0xff; 6])
+            };
+            // (The detail names no address of the packets: the same failure again must
+            // read the same, to be counted as a repeat; the pcapng and logs have them.)
+            let misdirected = probe(1).any(|f| !to_server(&f));
+            let (who, why) = match (probe(1).any(|f| to_server(&f)), probe(2).next().is_some(), misdirected) {
+                (false, _, true) => (
+                    Role::Relay,
+                    format!(
+                        "the relay agent forwarded the request to another Ethernet address than the server's ({})",
+                        bootcheck_scenario::Mac(server_mac)
+                    ),
+                ),
+                (false, _, false) => (Role::Relay, "the relay agent did not forward the request".into()),
+                (true, false, _) => (Role::Server, "the relay agent forwarded it and the server did not answer".into()),
+                (true, true, _) => {
+                    (Role::Relay, "the server answered and the relay agent did not deliver the reply".into())
+                }
             };
             return Ok(Some((who, format!("{unanswered}: {why}"))));
         }
@@ -1150,12 +1168,16 @@ fn campaign(
                 failure.detail
             ),
         );
-        // The whole log of the process that failed (the next start rewrites it).
-        let log = opts.out.join(format!("{}-{id}.log", failure.who));
-        let copied = bench.log_path(failure.who).is_some_and(|l| std::fs::copy(l, &log).is_ok());
-        if !copied {
-            let _ = std::fs::write(&log, &failure.log_tail);
+        // The whole logs (the next start rewrites them): `server-N.log`, `relay-N.log`;
+        // the finding names the failed process's.
+        for who in [Role::Server, Role::Relay].into_iter().filter(|w| *w == Role::Server || relayed) {
+            let l = opts.out.join(format!("{who}-{id}.log"));
+            let copied = bench.log_path(who).is_some_and(|p| std::fs::copy(p, &l).is_ok());
+            if !copied && who == failure.who {
+                let _ = std::fs::write(&l, &failure.log_tail);
+            }
         }
+        let log = opts.out.join(format!("{}-{id}.log", failure.who));
         let earlier: Vec<Case> = history.iter().flatten().cloned().collect();
         let before = counts.now();
         let minimized = minimize_and_write(&mut bench, opts, &earlier, &window, &failure, id, packets, &min_dir);
@@ -1450,6 +1472,7 @@ fn repro_yaml(r: &ReproInfo<'_>) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use super::*;
 
@@ -1458,23 +1481,26 @@ mod tests {
         bootcheck_scenario::load_site(&p).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    #[test]
-    fn probes_are_valid_scenarios() {
-        let s = site();
-        for p in Probe::candidates(&s, false) {
-            let scn = p.scenario("ws1", Duration::from_millis(500), false).unwrap_or_else(|e| panic!("{e}"));
-            // Each is answered by the reference server in-process.
-            let env = Env { site: s.clone(), seed: 1, harness_mac: crate::run::HARNESS_MAC, gateway_mac: None };
-            let exec = Execution::new(scn, env).unwrap_or_else(|e| panic!("{e}"));
-            let mut server = Server::new(s.clone(), Vec::new());
-            let r = engine::run_virtual(exec, &mut server);
-            assert!(r.passed(), "probe {}: {:?}", p.name, r.steps);
-        }
+    /// Run `scn` in virtual time against `r` (the reference server, or it behind an
+    /// in-process relay): it must pass.
+    fn passes(scn: Scenario, s: &Site, r: &mut dyn engine::Responder) -> engine::ExecutionResult {
+        let env = Env { site: s.clone(), seed: 1, harness_mac: crate::run::HARNESS_MAC, gateway_mac: None };
+        let res = engine::run_virtual(Execution::new(scn, env).unwrap_or_else(|e| panic!("{e}")), r);
+        assert!(res.passed(), "{:?}", res.steps);
+        res
     }
 
-    #[test]
-    fn a_reproducer_is_a_scenario_that_replays() {
-        let s = site();
+    fn scenarios(s: &Site) -> Vec<(PathBuf, Scenario)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+        bootcheck_scenario::discover(&[root])
+            .into_iter()
+            .filter(|p| !p.ends_with("site.yaml"))
+            .filter_map(|p| bootcheck_scenario::load_scenario(&p, s).ok().map(|x| (p, x)))
+            .collect()
+    }
+
+    /// A reproducer of one (made-up) frame, then `probes`, as the campaign writes it.
+    fn one_frame_repro(subject: &str, relayed: bool, client: &str, probes: &[Probe]) -> (Scenario, Vec<u8>) {
         let case = Case {
             index: 7,
             seed: 0,
@@ -1483,41 +1509,52 @@ mod tests {
             packet: Packet::Ether { frame: vec![0xff; 60] },
         };
         let frames = vec![case.packet.to_frame()];
-        let probes: Vec<Probe> = Probe::candidates(&s, false).into_iter().take(1).collect();
         let text = repro_yaml(&ReproInfo {
-            subject: "reference",
-            failed: "reference",
-            relayed: false,
+            subject,
+            failed: subject,
+            relayed,
             id: 1,
             kind: Kind::Crash,
-            detail: "the server exited: signal 11",
+            detail: "exited: signal 11",
             seed: 3,
             cases: &[&case],
             frames: &frames,
-            probes: &probes,
-            client: "ws1",
+            probes,
+            client,
             replay: "bootcheck run …",
             confirmed: true,
         });
         let scn: Scenario = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-        assert_eq!(scn.steps.len(), 2);
-        let env = Env { site: s.clone(), seed: 1, harness_mac: crate::run::HARNESS_MAC, gateway_mac: None };
-        let mut server = Server::new(s.clone(), Vec::new());
-        let r = engine::run_virtual(Execution::new(scn, env).unwrap_or_else(|e| panic!("{e}")), &mut server);
-        assert!(r.passed(), "{:?}", r.steps);
-        assert_eq!(r.trace.iter().find(|t| t.dir == Dir::Out).map(|t| t.frame.clone()), Some(frames[0].clone()));
+        assert_eq!(scn.id, format!("fuzz/{subject}/repro-1"));
+        assert_eq!(scn.steps.len(), 1 + probes.len());
+        let topology = if relayed { ScenarioTopology::Relay } else { ScenarioTopology::Direct };
+        assert_eq!(scn.topology, topology, "{text}");
+        (scn, frames[0].clone())
+    }
+
+    #[test]
+    fn probes_are_valid_scenarios() {
+        let s = site();
+        for p in Probe::candidates(&s, false) {
+            let scn = p.scenario("ws1", Duration::from_millis(500), false).unwrap_or_else(|e| panic!("{e}"));
+            // Each is answered by the reference server in-process.
+            passes(scn, &s, &mut Server::new(s.clone(), Vec::new()));
+        }
+    }
+
+    #[test]
+    fn a_reproducer_is_a_scenario_that_replays() {
+        let s = site();
+        let probes: Vec<Probe> = Probe::candidates(&s, false).into_iter().take(1).collect();
+        let (scn, frame) = one_frame_repro("reference", false, "ws1", &probes);
+        let r = passes(scn, &s, &mut Server::new(s.clone(), Vec::new()));
+        assert_eq!(r.trace.iter().find(|t| t.dir == Dir::Out).map(|t| t.frame.clone()), Some(frame));
     }
 
     #[test]
     fn the_corpus_has_seeds_of_every_protocol() {
         let s = site();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
-        let scns: Vec<(PathBuf, Scenario)> = bootcheck_scenario::discover(&[root])
-            .into_iter()
-            .filter(|p| !p.ends_with("site.yaml"))
-            .filter_map(|p| bootcheck_scenario::load_scenario(&p, &s).ok().map(|x| (p, x)))
-            .collect();
-        let c = seeds_from_scenarios(&s, &scns, 1);
+        let c = seeds_from_scenarios(&s, &scenarios(&s), 1);
         for p in Proto::ALL {
             assert!(c.count(p) > 0, "no {p:?} seeds");
         }
@@ -1603,49 +1640,15 @@ mod tests {
         for p in probes {
             let scn = p.scenario(PROBE_CLIENT, Duration::from_millis(500), true).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(scn.topology, ScenarioTopology::Relay);
-            let env = Env { site: s.clone(), seed: 1, harness_mac: crate::run::HARNESS_MAC, gateway_mac: None };
-            let exec = Execution::new(scn, env).unwrap_or_else(|e| panic!("{e}"));
-            let mut relay = VirtualRelay { server: Server::new(s.clone(), Vec::new()), site: s.clone() };
-            let r = engine::run_virtual(exec, &mut relay);
-            assert!(r.passed(), "probe {}: {:?}", p.name, r.steps);
+            passes(scn, &s, &mut VirtualRelay { server: Server::new(s.clone(), Vec::new()), site: s.clone() });
         }
     }
 
     #[test]
     fn a_relay_reproducer_is_a_relay_scenario() {
         let s = site();
-        let case = Case {
-            index: 3,
-            seed: 0,
-            proto: Proto::Bootp,
-            class: MutationClass::HopsOverflow,
-            packet: Packet::Ether { frame: vec![0xff; 60] },
-        };
-        let frames = vec![case.packet.to_frame()];
-        let probes = Probe::candidates(&s, true);
-        let text = repro_yaml(&ReproInfo {
-            subject: "dhcrelay",
-            failed: "dhcrelay",
-            relayed: true,
-            id: 2,
-            kind: Kind::Hang,
-            detail: "probe `bootp` unanswered twice: the relay agent did not forward the request",
-            seed: 1,
-            cases: &[&case],
-            frames: &frames,
-            probes: &probes,
-            client: "ws3",
-            replay: "bootcheck run --target reference --relay dhcrelay …",
-            confirmed: true,
-        });
-        let scn: Scenario = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-        assert_eq!(scn.topology, ScenarioTopology::Relay, "{text}");
-        assert_eq!(scn.id, "fuzz/dhcrelay/repro-2");
-        assert_eq!(scn.steps.len(), 1 + probes.len());
-        let env = Env { site: s.clone(), seed: 1, harness_mac: crate::run::HARNESS_MAC, gateway_mac: None };
-        let mut relay = VirtualRelay { server: Server::new(s.clone(), Vec::new()), site: s.clone() };
-        let r = engine::run_virtual(Execution::new(scn, env).unwrap_or_else(|e| panic!("{e}")), &mut relay);
-        assert!(r.passed(), "{:?}", r.steps);
+        let (scn, _) = one_frame_repro("dhcrelay", true, "ws3", &Probe::candidates(&s, true));
+        passes(scn, &s, &mut VirtualRelay { server: Server::new(s.clone(), Vec::new()), site: s.clone() });
     }
 
     #[test]
@@ -1688,12 +1691,7 @@ mod tests {
     #[test]
     fn relay_seeds_are_bootrequests_to_the_broadcast_address() {
         let s = site();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
-        let scns: Vec<(PathBuf, Scenario)> = bootcheck_scenario::discover(&[root])
-            .into_iter()
-            .filter(|p| !p.ends_with("site.yaml"))
-            .filter_map(|p| bootcheck_scenario::load_scenario(&p, &s).ok().map(|x| (p, x)))
-            .collect();
+        let scns = scenarios(&s);
         let relay_only: Vec<(PathBuf, Scenario)> =
             scns.iter().filter(|(_, x)| x.topology == ScenarioTopology::Relay).cloned().collect();
         assert!(!relay_only.is_empty());
@@ -1701,7 +1699,7 @@ mod tests {
         let from_relay_scenarios = seeds_behind_relay(&s, &relay_only, 1);
         let direct = seeds_from_scenarios(&s, &scns, 1);
         assert_eq!(c.count(Proto::Tftp) + c.count(Proto::Rarp), 0);
-        assert!(from_relay_scenarios.len() > 0 && c.len() > from_relay_scenarios.len());
+        assert!(!from_relay_scenarios.is_empty() && c.len() > from_relay_scenarios.len());
         assert!(c.len() <= from_relay_scenarios.len() + direct.count(Proto::Bootp));
         assert!(c.seeds().iter().any(|x| x.origin.starts_with("rfc1542/4.1.1/relay")), "relay scenarios' own requests");
         for x in c.seeds() {

@@ -158,6 +158,7 @@ pub fn free_addresses(site: &Site, relayed: bool) -> Vec<Ipv4Addr> {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use super::*;
 
