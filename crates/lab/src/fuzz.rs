@@ -1475,11 +1475,7 @@ fn repro_yaml(r: &ReproInfo<'_>) -> String {
 #[allow(clippy::panic)]
 mod tests {
     use super::*;
-
-    fn site() -> Site {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/site.yaml");
-        bootcheck_scenario::load_site(&p).unwrap_or_else(|e| panic!("{e}"))
-    }
+    use crate::setup::tests::site;
 
     /// Run `scn` in virtual time against `r` (the reference server, or it behind an
     /// in-process relay): it must pass.

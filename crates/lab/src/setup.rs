@@ -159,10 +159,11 @@ pub fn free_addresses(site: &Site, relayed: bool) -> Vec<Ipv4Addr> {
 
 #[cfg(test)]
 #[allow(clippy::panic)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn site() -> Site {
+    /// `scenarios/site.yaml`, for the lab's unit tests.
+    pub(crate) fn site() -> Site {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/site.yaml");
         bootcheck_scenario::load_site(&p).unwrap_or_else(|e| panic!("{e}"))
     }
