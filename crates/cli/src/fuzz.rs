@@ -1,5 +1,6 @@
-//! `bootcheck fuzz`: a bounded, seeded fuzzing campaign against a target in the lab
-//! (`bootcheck_lab::fuzz`), with a progress line and a JSON report.
+//! `bootcheck fuzz`: a bounded, seeded fuzzing campaign against a target in the lab —
+//! a server, or with `--relay` the relay agent in front of one (`bootcheck_lab::fuzz`),
+//! with a progress line and a JSON report.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -13,9 +14,19 @@ use crate::{Format, EXIT_FAIL, EXIT_INPUT, EXIT_OK};
 
 #[derive(Debug, clap::Args)]
 pub struct FuzzArgs {
-    /// Target: a profile name under targets/ or a path to a profile.
+    /// Target: a profile name under targets/ or a path to a profile (with --relay: the
+    /// server behind the relay agent).
     #[arg(long)]
     pub target: String,
+    /// Fuzz this relay agent (dhcrelay, dhcp-helper, bootpgw, dnsmasq-relay: a profile
+    /// with `namespace: relay`) in front of --target, in the relay topology: mutated
+    /// BOOTREQUESTs from the client link (the relay-agent scenarios' requests, and the
+    /// direct ones as a client behind the relay sends them), a BOOTREQUEST probe that
+    /// must come back through the relay; a crash or hang is the relay's or the server's,
+    /// whichever process failed; RSS is the relay's; reproducers replay with
+    /// `bootcheck run --target T --relay R`.
+    #[arg(long)]
+    pub relay: Option<String>,
     /// How long to fuzz: seconds, or `90s`, `5m` (minimisation of a finding comes on
     /// top, bounded by --minimize-time).
     #[arg(long, default_value = "60s")]
@@ -124,12 +135,17 @@ fn prepare(
         "the seed scenarios could not be loaded (errors above); pass --scenarios DIR with loadable scenario files"
             .to_string()
     })?;
-    let corpus = bootcheck_lab::fuzz::seeds_from_scenarios(&site, &scns, args.seed);
+    let corpus = if args.relay.is_some() {
+        bootcheck_lab::fuzz::seeds_behind_relay(&site, &scns, args.seed)
+    } else {
+        bootcheck_lab::fuzz::seeds_from_scenarios(&site, &scns, args.seed)
+    };
     let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("out/fuzz-{stamp}")));
     let opts = FuzzOptions {
         site,
         target: args.target.clone(),
+        relay: args.relay.clone(),
         targets_dir: PathBuf::from("targets"),
         faults: args.faults.clone(),
         seed: args.seed,
@@ -153,7 +169,7 @@ fn campaign(args: &FuzzArgs, opts: &FuzzOptions, corpus: bootcheck_mutate::Corpu
     if human {
         println!(
             "bootcheck fuzz: {} for {:?} or {} packets at {}/s, seed {}, {} seed request(s){}\n  out dir: {}",
-            opts.target,
+            opts.relay.as_ref().map_or_else(|| opts.target.clone(), |r| format!("relay {r} (server {})", opts.target)),
             opts.duration,
             opts.max_packets,
             opts.rate,
@@ -231,8 +247,18 @@ fn print_human(r: &FuzzReport, path: &std::path::Path) {
     );
     if let Some(rss) = &r.rss {
         println!(
-            "RSS: {} KiB first, {} KiB max, {} KiB last ({} samples)",
-            rss.first_kib, rss.max_kib, rss.last_kib, rss.samples
+            "RSS{}: {} KiB first, {} KiB max, {} KiB last ({} samples)",
+            r.relay.as_ref().map_or(String::new(), |n| format!(" of {n}")),
+            rss.first_kib,
+            rss.max_kib,
+            rss.last_kib,
+            rss.samples
+        );
+    }
+    if let (Some(n), Some(c)) = (&r.relay, &r.relayed) {
+        println!(
+            "{n} forwarded {} fuzzed BOOTREQUEST(s) to {}, which sent {} BOOTREPLY(s) back",
+            c.forwarded, r.target, c.replies
         );
     }
     if r.findings.is_empty() {
@@ -240,9 +266,11 @@ fn print_human(r: &FuzzReport, path: &std::path::Path) {
     }
     for f in &r.findings {
         println!(
-            "{} #{}: {} — class {} (case{} {}){}",
+            "{} #{} of {} ({}): {} — class {} (case{} {}){}",
             f.kind.to_uppercase(),
             f.id,
+            f.process,
+            f.role,
             f.detail,
             f.classes.join("+"),
             if f.cases.len() == 1 { "" } else { "s" },

@@ -175,8 +175,9 @@ enum Command {
         #[arg(long)]
         site: Option<PathBuf>,
     },
-    /// Fuzz a target in the lab: mutated requests from the scenario corpus in batches,
-    /// a liveness probe after each; crashes and hangs minimised into reproducers.
+    /// Fuzz a target in the lab — a server, or with --relay the relay agent in front of
+    /// one: mutated requests from the scenario corpus in batches, a liveness probe after
+    /// each; crashes and hangs minimised into reproducers.
     Fuzz(fuzz::FuzzArgs),
     /// Load a target in the lab: many simulated clients, open loop at a rate or closed
     /// loop as fast as answered; drops, orphans, duplicates, latency percentiles, the

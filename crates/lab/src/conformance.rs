@@ -187,10 +187,13 @@ impl Folder {
 /// Run the catalogue over a relayed scenario: both links merged in time order
 /// (packet numbers = positions in the list and in its pcapng). Reply rules judge the
 /// server's replies to the forwarded requests (a server behind a real relay); relay
-/// rules judge each client request's journey through the relay; trace rules see both
+/// rules judge each client request's journey through the relay — except frames that
+/// `raw` steps sent (`raw_steps`, 0-based): a raw frame is deliberately malformed input
+/// (a fuzz reproducer), whose fate only the steps after it judge; trace rules see both
 /// links.
 pub fn check_relayed(
     frames: &[crate::relay::SeenFrame],
+    raw_steps: &[usize],
     relay: &bootcheck_rules::RelayContext,
     ctx: &Context,
     deviations: &BTreeMap<String, String>,
@@ -220,7 +223,7 @@ pub fn check_relayed(
     }
     // The relay: each request the harness sent, followed through.
     for q in 0..frames.len() {
-        if !(frames[q].sent && is(q, Side::Client, 1)) {
+        if !(frames[q].sent && is(q, Side::Client, 1)) || frames[q].step.is_some_and(|s| raw_steps.contains(&s)) {
             continue;
         }
         let (Some(qm), Some(k)) = (msgs[q].as_ref(), msgs[q].as_ref().and_then(key)) else { continue };

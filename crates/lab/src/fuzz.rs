@@ -1,4 +1,5 @@
-//! `bootcheck fuzz`: black-box fuzzing of a target in the lab.
+//! `bootcheck fuzz`: black-box fuzzing of a target in the lab — a server, or (`relay`)
+//! the relay agent in front of one.
 //!
 //! The I/O half of the fuzzer (the mutation engine and delta debugging are
 //! `bootcheck-mutate`, sans-IO). A campaign:
@@ -19,6 +20,17 @@
 //!    `repro-N.pcapng` and `repro-N.yaml` (raw frames, then the probes, for `bootcheck
 //!    run`); the campaign server restarts and the campaign goes on.
 //!
+//! With a relay agent ([`FuzzOptions::relay`]) the relay is the subject: the lab is the
+//! relay topology (the harness on the relay's client link, the server behind the relay
+//! on the server link); the seeds are the relay-agent scenarios' requests plus the
+//! direct BOOTP seeds re-addressed as a client behind the relay sends them
+//! ([`seeds_behind_relay`]); the probe is a BOOTREQUEST from a probe client on the
+//! relay subnet, which only an answer relayed to the server and delivered back answers;
+//! a crash is the relay's or the server's (whichever PID is gone), a hang is told apart
+//! by a tap on the server link during the retry (not forwarded or reply not delivered:
+//! the relay; forwarded, not answered: the server); RSS is the relay's; reproducers are
+//! relay-topology scenarios for `bootcheck run --relay`.
+//!
 //! Bounded by time and packet count; the lab is torn down on return, on error, on
 //! panic (Drop) and on Ctrl-C (the loop polls the flag and stops).
 
@@ -35,8 +47,8 @@ use bootcheck_scenario::{Scenario, Site};
 use serde::Serialize;
 
 use crate::pcapng::{Direction, PcapNgWriter};
-use crate::target::{Placement, Protocol};
-use crate::{Lab, RawPort, RunningTarget, Target};
+use crate::target::Protocol;
+use crate::{Lab, RawPort, Role, Started, Subjects};
 
 /// What a campaign needs.
 #[derive(Debug, Clone)]
@@ -44,6 +56,8 @@ pub struct FuzzOptions {
     pub site: Site,
     /// A profile name under `targets_dir`, or a path to a profile file.
     pub target: String,
+    /// A relay agent profile: fuzz it, in front of `target` (the relay topology).
+    pub relay: Option<String>,
     pub targets_dir: PathBuf,
     /// Reference server fault switches (the profile's `faults` variable).
     pub faults: Vec<String>,
@@ -88,7 +102,10 @@ pub struct Progress {
 /// The campaign's report (`fuzz-report.json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct FuzzReport {
+    /// The server (behind the relay agent, with `relay`).
     pub target: String,
+    /// The relay agent fuzzed, if any.
+    pub relay: Option<String>,
     pub faults: Vec<String>,
     pub seed: u64,
     pub seeds: BTreeMap<String, usize>,
@@ -111,11 +128,24 @@ pub struct FuzzReport {
     /// TFTP transfers started by fuzzed requests that the harness ended with an ERROR.
     pub tftp_transfers_abandoned: u64,
     pub classes: BTreeMap<String, u64>,
+    /// The subject's RSS: the relay agent's with `relay`, else the server's.
     pub rss: Option<RssReport>,
+    /// With `relay`: what the relay agent passed on, seen on the server link.
+    pub relayed: Option<RelayedCounts>,
     pub findings: Vec<Finding>,
     /// `duration`, `max-packets`, `max-findings` or `interrupted`.
     pub stopped: String,
     pub wall_seconds: f64,
+}
+
+/// BOOTP traffic on the server link while fuzzing (minimisation's replays not counted),
+/// the probe client's exchanges left out.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct RelayedCounts {
+    /// BOOTREQUESTs the relay agent forwarded to the server.
+    pub forwarded: u64,
+    /// BOOTREPLYs the server sent the relay agent.
+    pub replies: u64,
 }
 
 /// Resident set size of the target's processes, KiB.
@@ -133,6 +163,10 @@ pub struct Finding {
     pub id: usize,
     /// `crash`, `hang` or `leak`.
     pub kind: String,
+    /// Whose: `server` or `relay`.
+    pub role: String,
+    /// The profile name of the process that failed.
+    pub process: String,
     /// The exit status or signal, the probe that went unanswered, the RSS growth.
     pub detail: String,
     /// The mutation class(es) of the packet(s) that do it (after minimisation).
@@ -184,6 +218,8 @@ impl Kind {
 #[derive(Debug, Clone)]
 struct Failure {
     kind: Kind,
+    /// Which process: the server, or the relay agent in front of it.
+    who: Role,
     detail: String,
     log_tail: String,
 }
@@ -193,6 +229,72 @@ struct Failure {
 /// TFTP requests to port 69, RARP requests), deduplicated.
 pub fn seeds_from_scenarios(site: &Site, scns: &[(PathBuf, Scenario)], seed: u64) -> Corpus {
     let mut corpus = Corpus::new();
+    harvest(site, scns, seed, ScenarioTopology::Direct, &mut corpus, &|p| Some(p.clone()));
+    corpus
+}
+
+/// The seeds of a relay agent's campaign: the requests the relay-topology scenarios
+/// send (the clients behind the relay), then the direct seeds' BOOTREQUESTs as a client
+/// behind the relay sends them ([`behind_relay`]), deduplicated. TFTP and RARP are not
+/// relayed: none of theirs.
+pub fn seeds_behind_relay(site: &Site, scns: &[(PathBuf, Scenario)], seed: u64) -> Corpus {
+    let mut corpus = Corpus::new();
+    harvest(site, scns, seed, ScenarioTopology::Relay, &mut corpus, &|p| Some(p.clone()));
+    harvest(site, scns, seed, ScenarioTopology::Direct, &mut corpus, &|p| behind_relay(site, p));
+    corpus.retain_protos(&[Proto::Bootp]);
+    corpus
+}
+
+/// A direct seed's BOOTREQUEST as a client on the relay's client link sends it: to the
+/// limited broadcast (Ethernet and IPv4 destination: every request reaches the relay
+/// agent, whatever it was addressed to on the server's link), from the same host number
+/// on the relay subnet when it came from the server's subnet (from 0.0.0.0 when that is
+/// the relay's own address); ports, payload (giaddr, hops, options) and header lies
+/// unchanged. A whole-frame seed only gets the broadcast Ethernet destination. `None`:
+/// not a BOOTREQUEST.
+pub fn behind_relay(site: &Site, p: &Packet) -> Option<Packet> {
+    let is_request = match p {
+        Packet::Udp { ep, .. } => ep.dst_port == bootcheck_wire::bootp::SERVER_PORT,
+        Packet::Ether { frame } => frame.get(36..38) == Some(&[0, 67][..]),
+    };
+    if !is_request {
+        return None;
+    }
+    Some(match p {
+        Packet::Udp { ep, payload, lies } => {
+            let mut ep = *ep;
+            ep.dst_mac = [0xff; 6];
+            ep.dst_ip = std::net::Ipv4Addr::BROADCAST;
+            let (from, to) = (site.subnet, site.relay.subnet);
+            if from.contains(&ep.src_ip) {
+                let host = u32::from(ep.src_ip) & !u32::from(from.netmask());
+                let moved = std::net::Ipv4Addr::from(u32::from(to.network()) | (host & !u32::from(to.netmask())));
+                ep.src_ip = if moved == site.relay.ip { std::net::Ipv4Addr::UNSPECIFIED } else { moved };
+            } else if ep.src_ip == site.relay.ip {
+                ep.src_ip = std::net::Ipv4Addr::UNSPECIFIED;
+            }
+            Packet::Udp { ep, payload: payload.clone(), lies: *lies }
+        }
+        Packet::Ether { frame } => {
+            let mut f = frame.clone();
+            if let Some(d) = f.get_mut(..6) {
+                d.copy_from_slice(&[0xff; 6]);
+            }
+            Packet::Ether { frame: f }
+        }
+    })
+}
+
+/// Run every scenario of `topology` in-process against the reference server (virtual
+/// time) and add the requests it sends, each through `map`, to `corpus`.
+fn harvest(
+    site: &Site,
+    scns: &[(PathBuf, Scenario)],
+    seed: u64,
+    topology: ScenarioTopology,
+    corpus: &mut Corpus,
+    map: &dyn Fn(&Packet) -> Option<Packet>,
+) {
     // The requests do not depend on the files' contents, and every execution hashes
     // every file: small files make the harvest fast.
     let mut site = site.clone();
@@ -201,7 +303,7 @@ pub fn seeds_from_scenarios(site: &Site, scns: &[(PathBuf, Scenario)], seed: u64
     }
     let site = &site;
     for (_, scn) in scns {
-        if scn.topology != ScenarioTopology::Direct {
+        if scn.topology != topology {
             continue;
         }
         let env = Env { site: site.clone(), seed, harness_mac: crate::run::HARNESS_MAC, gateway_mac: None };
@@ -210,10 +312,12 @@ pub fn seeds_from_scenarios(site: &Site, scns: &[(PathBuf, Scenario)], seed: u64
         let result = engine::run_virtual(exec, &mut server);
         for t in result.trace.iter().filter(|t| t.dir == Dir::Out) {
             let origin = format!("{} step {}", scn.id, t.step.map_or(0, |s| s + 1));
-            corpus.add_frame(&t.frame, &origin);
+            let Some((_, p)) = Packet::from_frame(&t.frame) else { continue };
+            if let Some(p) = map(&p) {
+                corpus.add_frame(&p.to_frame(), &origin);
+            }
         }
     }
-    corpus
 }
 
 /// The reference server, answering at most `left` frames: seeds are requests, so a
@@ -256,7 +360,25 @@ struct Probe {
 }
 
 impl Probe {
-    fn candidates(site: &Site) -> Vec<Probe> {
+    /// The probes to calibrate. `relayed`: through a relay agent, BOOTREQUESTs only (TFTP
+    /// and RARP do not go through it), with `secs` 5 (a relay may forward a request only
+    /// once the client has waited: bootpgw's threshold is 3 s, RFC 1542 §4.1.1).
+    fn candidates(site: &Site, relayed: bool) -> Vec<Probe> {
+        if relayed {
+            return vec![
+                Probe {
+                    name: "bootp",
+                    proto: Proto::Bootp,
+                    step: "send: { bootp: { secs: 5 } }\n    expect: { reply: { within: {within} } }".into(),
+                },
+                Probe {
+                    name: "dhcp-discover",
+                    proto: Proto::Bootp,
+                    step: "send: { bootp: { secs: 5, dhcp: discover } }\n    expect: { reply: { within: {within} } }"
+                        .into(),
+                },
+            ];
+        }
         // The smallest non-empty site file (a short transfer).
         let file = site.files.iter().filter(|(_, f)| f.size > 0).min_by_key(|(_, f)| f.size);
         let mut v = vec![
@@ -295,10 +417,11 @@ impl Probe {
         self.step.replace("{within}", &format!("{ms}ms"))
     }
 
-    fn scenario(&self, client: &str, within: Duration) -> Result<Scenario, String> {
+    fn scenario(&self, client: &str, within: Duration, relayed: bool) -> Result<Scenario, String> {
         let text = format!(
-            "id: fuzz/probe-{}\ntitle: liveness probe\nclient: {client}\nsteps:\n  - {}\n",
+            "id: fuzz/probe-{}\ntitle: liveness probe\n{}client: {client}\nsteps:\n  - {}\n",
             self.name,
+            if relayed { "topology: relay\n" } else { "" },
             self.step_yaml(within)
         );
         serde_yaml::from_str(&text).map_err(|e| format!("probe `{}`: {e}", self.name))
@@ -311,10 +434,6 @@ fn protocol_of(p: Proto) -> Protocol {
         Proto::Tftp => Protocol::Tftp,
         Proto::Rarp => Protocol::Rarp,
     }
-}
-
-fn load_profile(dir: &Path, name: &str) -> Result<Target, String> {
-    Target::resolve(dir, name).map_err(|e| e.to_string())
 }
 
 /// Batches kept before the failing one, for a failure the failing batch alone does not
@@ -332,20 +451,12 @@ const PROBE_MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0xfb, 0x01];
 /// for that other client: ws1 is then refused, "address in use", while the server is
 /// fine), so the probe client must be one no mutated request names. Its address is the
 /// highest free one of the subnet outside the pool (mutations put only the pool, a few
-/// fixed site addresses and 203.0.113.0/24 in address fields).
-fn with_probe_client(site: &Site) -> Result<Site, String> {
+/// fixed site addresses and 203.0.113.0/24 in address fields) — of the relay subnet,
+/// `relayed`, where the clients behind a relay agent live.
+fn with_probe_client(site: &Site, relayed: bool) -> Result<Site, String> {
     let mut site = site.clone();
-    let used: Vec<std::net::Ipv4Addr> = [site.server.ip, site.router, site.relay.uplink]
-        .into_iter()
-        .chain(site.dns.iter().copied())
-        .chain(site.clients.values().map(|c| c.ip))
-        .collect();
-    let (lo, hi) = (u32::from(site.pool.start), u32::from(site.pool.end));
-    let ip = site
-        .subnet
-        .hosts()
-        .rev()
-        .find(|ip| !used.contains(ip) && !(lo..=hi).contains(&u32::from(*ip)))
+    let ip = crate::setup::free_addresses(&site, relayed)
+        .pop()
         .ok_or("the site's subnet has no free address for the fuzz probe client")?;
     let bootfile = site.boot.default.clone();
     site.clients.insert(
@@ -381,14 +492,55 @@ fn rss_kib(pids: &[i32]) -> Option<u64> {
     any.then_some(total)
 }
 
-/// The lab side of a campaign: the target (restartable), the client port, the probes.
+/// A BOOTP message's op and chaddr (first 6 octets), for a UDP frame to or from port 67.
+fn bootp_op_chaddr(f: &[u8]) -> Option<(u8, [u8; 6])> {
+    use bootcheck_wire::frame::{Frame, LinkType};
+    let p = Frame::parse(LinkType::Ethernet, f).ok()?;
+    let u = p.udp()?;
+    if u.dst_port != 67 && u.src_port != 67 {
+        return None;
+    }
+    let op = *u.payload.first()?;
+    let chaddr: [u8; 6] = u.payload.get(28..34)?.try_into().ok()?;
+    Some((op, chaddr))
+}
+
+/// [`RelayedCounts`] as a server-link tap thread keeps them.
+#[derive(Debug, Default)]
+struct LinkCounts {
+    forwarded: std::sync::atomic::AtomicU64,
+    replies: std::sync::atomic::AtomicU64,
+}
+
+impl LinkCounts {
+    fn on_frame(&self, f: &[u8]) {
+        use std::sync::atomic::Ordering::Relaxed;
+        match bootp_op_chaddr(f) {
+            Some((_, chaddr)) if chaddr == PROBE_MAC => {}
+            Some((1, _)) => {
+                self.forwarded.fetch_add(1, Relaxed);
+            }
+            Some((2, _)) => {
+                self.replies.fetch_add(1, Relaxed);
+            }
+            _ => {}
+        }
+    }
+    fn now(&self) -> RelayedCounts {
+        use std::sync::atomic::Ordering::Relaxed;
+        RelayedCounts { forwarded: self.forwarded.load(Relaxed), replies: self.replies.load(Relaxed) }
+    }
+}
+
+/// The lab side of a campaign: the server (and relay agent) restartable, the client
+/// port, the probes.
 struct Bench<'lab> {
     lab: &'lab Lab,
-    target: &'lab Target,
+    subjects: &'lab Subjects,
     opts: &'lab FuzzOptions,
     start: crate::StartOptions,
     port: RawPort,
-    running: Option<RunningTarget<'lab>>,
+    running: Option<Started<'lab>>,
     probes: Vec<Probe>,
     /// The campaign's probe client, and the one reproducers probe as.
     client: String,
@@ -402,15 +554,18 @@ struct Bench<'lab> {
 }
 
 impl<'lab> Bench<'lab> {
+    fn relayed(&self) -> bool {
+        self.subjects.relay.is_some()
+    }
+
+    /// (Re)start the server, then the relay agent, with their files in `dir` and
+    /// `dir-relay`, on a lab whose ARP tables are empty again (a trial must not inherit
+    /// an entry an earlier packet made a daemon write).
     fn start(&mut self, dir: &Path) -> Result<(), String> {
         self.stop();
-        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
-        }
-        let r = self.target.start_with(self.lab, &self.opts.site, dir, &self.start).map_err(|e| e.to_string())?;
-        self.running = Some(r);
+        self.lab.flush_neighbours().map_err(|e| e.to_string())?;
+        let relay_dir = PathBuf::from(format!("{}-relay", dir.display()));
+        self.running = Some(self.subjects.start(self.lab, &self.opts.site, dir, &relay_dir, &self.start)?);
         self.starts += 1;
         Ok(())
     }
@@ -421,19 +576,56 @@ impl<'lab> Bench<'lab> {
         }
     }
 
+    /// How a report names `who`: the server (behind the relay agent) or the relay agent.
+    fn name_of(&self, who: Role) -> String {
+        match (who, &self.subjects.relay) {
+            (Role::Relay, Some(r)) => format!("the relay agent {}", r.name()),
+            (_, Some(_)) => format!("the server {} behind the relay", self.subjects.server.name()),
+            _ => "the server".into(),
+        }
+    }
+
+    fn process_of(&self, who: Role) -> &str {
+        match (who, &self.subjects.relay) {
+            (Role::Relay, Some(r)) => r.name(),
+            _ => self.subjects.server.name(),
+        }
+    }
+
     fn alive(&mut self) -> Result<(), Failure> {
-        match self.running.as_mut().map(RunningTarget::check_alive) {
-            Some(Ok(())) => Ok(()),
-            Some(Err(crate::LabError::Exited { status, log_tail, .. })) => {
-                Err(Failure { kind: Kind::Crash, detail: format!("the server exited: {status}"), log_tail })
+        let crash = |who, detail, log_tail| Failure { kind: Kind::Crash, who, detail, log_tail };
+        let Some(r) = self.running.as_mut() else {
+            return Err(crash(Role::Server, "not running".into(), String::new()));
+        };
+        match r.check_alive() {
+            Ok(()) => Ok(()),
+            Err((who, crate::LabError::Exited { status, log_tail, .. })) => {
+                Err(crash(who, format!("{} exited: {status}", self.name_of(who)), log_tail))
             }
-            Some(Err(e)) => Err(Failure { kind: Kind::Crash, detail: e.to_string(), log_tail: String::new() }),
-            None => Err(Failure { kind: Kind::Crash, detail: "not running".into(), log_tail: String::new() }),
+            Err((who, e)) => Err(crash(who, e.to_string(), String::new())),
         }
     }
 
     fn log_tail(&self) -> String {
-        self.running.as_ref().map(|r| r.log_tail(40)).unwrap_or_default()
+        let Some(r) = self.running.as_ref() else { return String::new() };
+        let mut out = r.server.log_tail(40);
+        if let Some(relay) = &r.relay {
+            out.push_str(&format!("==> {} <==\n{}", relay.name(), relay.log_tail(40)));
+        }
+        out
+    }
+
+    /// The log of `who` (the server's main part, or the relay agent's).
+    fn log_path(&self, who: Role) -> Option<&Path> {
+        let r = self.running.as_ref()?;
+        let relay = r.relay.as_ref().filter(|_| who == Role::Relay);
+        Some(relay.unwrap_or(&r.server).log_path())
+    }
+
+    /// The processes RSS is sampled for: the subject's (the relay agent, if any).
+    fn subject_pids(&self) -> Option<&[i32]> {
+        let r = self.running.as_ref()?;
+        Some(r.relay.as_ref().unwrap_or(&r.server).pids())
     }
 
     /// Let late answers arrive, then forget them.
@@ -469,6 +661,7 @@ impl<'lab> Bench<'lab> {
                 match (a.operation(), a.target_ipv4(), a.sender_mac(), a.sender_ipv4()) {
                     (bootcheck_wire::arp::Operation::Request, Some(tpa), Some(sha), Some(spa))
                         if tpa != server
+                            && tpa != self.opts.site.relay.ip
                             && !tpa.is_unspecified()
                             && bootcheck_mutate::packet::safe_ip(tpa)
                             && !tpa.is_broadcast() =>
@@ -512,13 +705,13 @@ impl<'lab> Bench<'lab> {
     fn probe_once(&mut self, probe: &Probe, within: Duration) -> Result<bool, String> {
         self.probe_seq += 1;
         self.probes_run += 1;
-        let scn = probe.scenario(&self.client, within)?;
+        let scn = probe.scenario(&self.client, within, self.relayed())?;
         let env = Env {
             site: self.opts.site.clone(),
             // Another seed per probe: another xid and TFTP port each time.
             seed: self.opts.seed ^ 0x5eed_0000_0000 ^ self.probe_seq,
             harness_mac: self.lab.names().client_mac,
-            gateway_mac: None,
+            gateway_mac: self.lab.names().relay_client_mac,
         };
         let exec = Execution::new(scn, env)?;
         let running = self.running.as_ref();
@@ -543,12 +736,15 @@ impl<'lab> Bench<'lab> {
         }
     }
 
-    /// Every probe, each retried once: `Ok(None)` all answered. A server that is slow
-    /// for a while is not hung (busybox udhcpd blocks for 2 s in an ARP check of each
-    /// address it offers a new client): the retry comes after a pause as long as the
-    /// first wait, and waits three times as long. Any answer to the probe client counts
-    /// (a late answer to the first attempt too: the server is alive).
-    fn probe_all(&mut self) -> Result<Option<String>, String> {
+    /// Every probe, each retried once: `Ok(None)` all answered, else who did not answer
+    /// and how. A server that is slow for a while is not hung (busybox udhcpd blocks for
+    /// 2 s in an ARP check of each address it offers a new client): the retry comes after
+    /// a pause as long as the first wait, and waits three times as long. Any answer to
+    /// the probe client counts (a late answer to the first attempt too: the server is
+    /// alive). Behind a relay agent a tap on the server link watches the retry: a request
+    /// not forwarded, or a reply not delivered, is the relay's hang; a forwarded request
+    /// not answered, the server's.
+    fn probe_all(&mut self) -> Result<Option<(Role, String)>, String> {
         let probes = self.probes.clone();
         let t = self.opts.probe_timeout;
         for p in &probes {
@@ -561,13 +757,46 @@ impl<'lab> Bench<'lab> {
             if late > 0 && self.alive().is_ok() {
                 continue;
             }
-            if !self.probe_once(p, t * 3)? {
-                return Ok(Some(format!(
-                    "probe `{}` unanswered twice (within {t:?}, then, {t:?} later, within {:?})",
-                    p.name,
-                    t * 3
-                )));
+            let names = self.lab.names();
+            let tap = if self.relayed() {
+                Some(crate::relay::ServerTap::start(&names.server_ns, &names.server_if).map_err(|e| e.to_string())?)
+            } else {
+                None
+            };
+            let answered = self.probe_once(p, t * 3)?;
+            let seen = match tap.map(crate::relay::ServerTap::stop) {
+                Some(r) => Some(r.map_err(|e| format!("server-link tap: {e}"))?),
+                None => None,
+            };
+            if answered {
+                continue;
             }
+            let unanswered =
+                format!("probe `{}` unanswered twice (within {t:?}, then, {t:?} later, within {:?})", p.name, t * 3);
+            let Some(seen) = seen else { return Ok(Some((Role::Server, unanswered))) };
+            let server_mac = self.lab.names().server_mac.0;
+            let probe = |op: u8| seen.iter().filter(move |(_, f)| bootp_op_chaddr(f) == Some((op, PROBE_MAC)));
+            let to_server = |(_, f): &&(std::time::SystemTime, Vec<u8>)| {
+                f.get(..6).is_some_and(|d| d == server_mac || d == [0xff; 6])
+            };
+            // (The detail names no address of the packets: the same failure again must
+            // read the same, to be counted as a repeat; the pcapng and logs have them.)
+            let misdirected = probe(1).any(|f| !to_server(&f));
+            let (who, why) = match (probe(1).any(|f| to_server(&f)), probe(2).next().is_some(), misdirected) {
+                (false, _, true) => (
+                    Role::Relay,
+                    format!(
+                        "the relay agent forwarded the request to another Ethernet address than the server's ({})",
+                        bootcheck_scenario::Mac(server_mac)
+                    ),
+                ),
+                (false, _, false) => (Role::Relay, "the relay agent did not forward the request".into()),
+                (true, false, _) => (Role::Server, "the relay agent forwarded it and the server did not answer".into()),
+                (true, true, _) => {
+                    (Role::Relay, "the server answered and the relay agent did not deliver the reply".into())
+                }
+            };
+            return Ok(Some((who, format!("{unanswered}: {why}"))));
         }
         Ok(None)
     }
@@ -600,11 +829,11 @@ impl<'lab> Bench<'lab> {
         if let Err(f) = self.alive() {
             return Ok(Some(f));
         }
-        if let Some(why) = self.probe_all()? {
+        if let Some((who, why)) = self.probe_all()? {
             if let Err(f) = self.alive() {
                 return Ok(Some(f));
             }
-            return Ok(Some(Failure { kind: Kind::Hang, detail: why, log_tail: self.log_tail() }));
+            return Ok(Some(Failure { kind: Kind::Hang, who, detail: why, log_tail: self.log_tail() }));
         }
         // A probe may have seen the last breath.
         if let Err(f) = self.alive() {
@@ -633,13 +862,14 @@ impl<'lab> Bench<'lab> {
         Ok(())
     }
 
-    /// Replay `packets` against a fresh server: does it fail the `kind` way?
-    fn trial(&mut self, packets: &[Packet], kind: Kind, dir: &Path) -> Result<bool, String> {
+    /// Replay `packets` against a fresh server (and relay agent): does the same process
+    /// fail the same way?
+    fn trial(&mut self, packets: &[Packet], kind: Kind, who: Role, dir: &Path) -> Result<bool, String> {
         self.start(dir)?;
         self.port.drain().map_err(|e| e.to_string())?;
         let frames: Vec<Vec<u8>> = packets.iter().map(Packet::to_frame).collect();
         self.send_paced(&frames)?;
-        Ok(self.health()?.is_some_and(|f| f.kind == kind))
+        Ok(self.health()?.is_some_and(|f| f.kind == kind && f.who == who))
     }
 }
 
@@ -656,35 +886,24 @@ pub fn fuzz_lab(
     if opts.batch == 0 {
         return Err("--batch 0: a batch needs at least one packet".into());
     }
-    crate::install_signal_cleanup().map_err(|e| e.to_string())?;
-    let target = load_profile(&opts.targets_dir, &opts.target)?;
-    if target.profile.namespace != Placement::Server {
-        return Err(format!(
-            "target `{}` is a relay agent (`namespace: relay`): fuzz a server (relays are not fuzzed yet)",
-            target.name()
-        ));
-    }
-    // Reproducers probe as the first site client on the server's subnet (they run with
-    // the site as it is); the campaign probes as a client of its own (see `with_probe_client`).
+    let subjects = Subjects::resolve(&opts.targets_dir, &opts.target, opts.relay.as_deref())?;
+    let relayed = subjects.relay.is_some();
+    // Reproducers probe as the first site client on the server's subnet, or behind a
+    // relay agent on the relay subnet (they run with the site as it is); the campaign
+    // probes as a client of its own (see `with_probe_client`).
+    let net = if relayed { opts.site.relay.subnet } else { opts.site.subnet };
     let repro_client = opts
         .site
         .clients
         .iter()
-        .find(|(_, c)| opts.site.subnet.contains(&c.ip))
+        .find(|(_, c)| net.contains(&c.ip))
         .map(|(n, _)| n.clone())
-        .ok_or("the site has no client on the server's subnet to probe with: add one under `clients:`")?;
-    let site = with_probe_client(&opts.site)?;
-    std::fs::create_dir_all(&opts.out).map_err(|e| format!("creating {}: {e}", opts.out.display()))?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&opts.out, std::fs::Permissions::from_mode(0o755));
-    }
-    if let Err(e) = Lab::reap_stale() {
-        eprintln!("warning: reaping stale labs: {e}");
-    }
-    let lab = Lab::up(&crate::LabSpec::new(site.clone(), crate::Topology::Direct)).map_err(|e| e.to_string())?;
+        .ok_or(format!("the site has no client on {net} to probe with: add one under `clients:`"))?;
+    let site = with_probe_client(&opts.site, relayed)?;
+    crate::setup::prepare_dir(&opts.out)?;
+    let lab = subjects.lab_up(&site)?;
     let opts = &FuzzOptions { site, ..opts.clone() };
-    let result = campaign(opts, &lab, &target, &repro_client, corpus, on_progress, wall);
+    let result = campaign(opts, &lab, &subjects, &repro_client, corpus, on_progress, wall);
     lab.down().map_err(|e| e.to_string())?;
     result
 }
@@ -692,7 +911,7 @@ pub fn fuzz_lab(
 fn campaign(
     opts: &FuzzOptions,
     lab: &Lab,
-    target: &Target,
+    subjects: &Subjects,
     repro_client: &str,
     corpus: Corpus,
     on_progress: &mut dyn FnMut(&Progress),
@@ -700,13 +919,17 @@ fn campaign(
 ) -> Result<FuzzReport, String> {
     let mut start = crate::StartOptions::default();
     start.vars.insert("faults".into(), serde_json::json!(opts.faults.join(",")));
-    // Replies to requests sent as a relay go to the relay address in the client
-    // namespace: a socket there keeps its kernel from answering with ICMP.
-    let _relay_sock = lab.udp_bind(crate::Role::Client, std::net::SocketAddr::from((opts.site.relay.ip, 67))).ok();
-    let port = RawPort::open(lab, crate::Role::Client).map_err(|e| e.to_string())?;
+    let target = &subjects.server;
+    // Direct: replies to requests sent as a relay go to the relay address in the client
+    // namespace; a socket there keeps its kernel from answering with ICMP. (Behind a
+    // relay agent that address is the relay's.)
+    let _relay_sock = (subjects.relay.is_none())
+        .then(|| lab.udp_bind(Role::Client, std::net::SocketAddr::from((opts.site.relay.ip, 67))).ok())
+        .flatten();
+    let port = RawPort::open(lab, Role::Client).map_err(|e| e.to_string())?;
     let mut bench = Bench {
         lab,
-        target,
+        subjects,
         opts,
         start,
         port,
@@ -732,7 +955,8 @@ fn campaign(
     bench.start(&run_dir)?;
     // Calibrate: the probes the target answers, for the protocols it serves.
     let mut used = Vec::new();
-    for p in Probe::candidates(&opts.site) {
+    let relayed = subjects.relay.is_some();
+    for p in Probe::candidates(&opts.site, relayed) {
         if target.serves().is_some_and(|s| !s.contains(&protocol_of(p.proto))) {
             continue;
         }
@@ -747,6 +971,15 @@ fn campaign(
         bench.settle(Duration::from_millis(20))?;
     }
     if used.is_empty() {
+        if let Some(r) = &opts.relay {
+            return Err(format!(
+                "no liveness probe is answered through the relay agent `{}` by `{}` (tried a BOOTREQUEST and a DHCPDISCOVER for the probe client `{PROBE_CLIENT}` behind it): check them with `bootcheck run --target {} --relay {r} scenarios/relay-agent`; logs:\n{}",
+                subjects.subject(),
+                target.name(),
+                opts.target,
+                bench.log_tail()
+            ));
+        }
         return Err(format!(
             "no liveness probe is answered by `{}` (tried a BOOTREQUEST and a DHCPDISCOVER for the probe client `{PROBE_CLIENT}`, a TFTP read, a RARP request, as its `serves` allows): check it with `bootcheck run --target {}`; server log:\n{}",
             target.name(),
@@ -773,6 +1006,20 @@ fn campaign(
         ),
     );
     let mutator = Mutator::new(corpus, opts.seed)?.with_classes(&opts.classes);
+    // Behind a relay agent: what it passes on, counted on the server link (the lab's
+    // links outlive restarts); minimisation's replays are taken off again.
+    let counts = std::sync::Arc::new(LinkCounts::default());
+    let _counter = if relayed {
+        let c = counts.clone();
+        let names = lab.names();
+        Some(
+            crate::relay::LinkTap::start_with(&names.server_ns, &names.server_if, (), move |_, _, f| c.on_frame(&f))
+                .map_err(|e| format!("server-link tap: {e}"))?,
+        )
+    } else {
+        None
+    };
+    let mut not_fuzzing = RelayedCounts::default();
 
     let mut classes: BTreeMap<String, u64> = BTreeMap::new();
     let mut findings: Vec<Finding> = Vec::new();
@@ -830,7 +1077,7 @@ fn campaign(
         fuzz_time += t_batch.elapsed();
         // RSS, after the probes (the server has done its work).
         if health.is_none() {
-            if let Some(k) = bench.running.as_ref().and_then(|r| rss_kib(r.pids())) {
+            if let Some(k) = bench.subject_pids().and_then(rss_kib) {
                 let r = rss.get_or_insert(RssReport { first_kib: k, max_kib: k, last_kib: k, samples: 0 });
                 r.max_kib = r.max_kib.max(k);
                 r.last_kib = k;
@@ -840,9 +1087,12 @@ fn campaign(
                         leak_flagged = true;
                         let mut top: Vec<(&String, &u64)> = classes.iter().collect();
                         top.sort_by(|a, b| b.1.cmp(a.1));
+                        let who = if relayed { Role::Relay } else { Role::Server };
                         findings.push(Finding {
                             id: findings.len() + 1,
                             kind: "leak".into(),
+                            role: who.to_string(),
+                            process: bench.process_of(who).to_string(),
                             detail: format!(
                                 "RSS grew from {} KiB to {k} KiB (limit +{limit} KiB) after {packets} packets",
                                 r.first_kib
@@ -918,14 +1168,23 @@ fn campaign(
                 failure.detail
             ),
         );
-        // The whole log of the server that failed (the next start rewrites it).
-        let log = opts.out.join(format!("server-{id}.log"));
-        let copied = bench.running.as_ref().is_some_and(|r| std::fs::copy(r.log_path(), &log).is_ok());
-        if !copied {
-            let _ = std::fs::write(&log, &failure.log_tail);
+        // The whole logs (the next start rewrites them): `server-N.log`, `relay-N.log`;
+        // the finding names the failed process's.
+        for who in [Role::Server, Role::Relay].into_iter().filter(|w| *w == Role::Server || relayed) {
+            let l = opts.out.join(format!("{who}-{id}.log"));
+            let copied = bench.log_path(who).is_some_and(|p| std::fs::copy(p, &l).is_ok());
+            if !copied && who == failure.who {
+                let _ = std::fs::write(&l, &failure.log_tail);
+            }
         }
+        let log = opts.out.join(format!("{}-{id}.log", failure.who));
         let earlier: Vec<Case> = history.iter().flatten().cloned().collect();
-        let finding = match minimize_and_write(&mut bench, opts, &earlier, &window, &failure, id, packets, &min_dir) {
+        let before = counts.now();
+        let minimized = minimize_and_write(&mut bench, opts, &earlier, &window, &failure, id, packets, &min_dir);
+        let after = counts.now();
+        not_fuzzing.forwarded += after.forwarded - before.forwarded;
+        not_fuzzing.replies += after.replies - before.replies;
+        let finding = match minimized {
             Ok(f) => f,
             Err(e) if e == "interrupted" => {
                 stopped = "interrupted";
@@ -955,12 +1214,17 @@ fn campaign(
         bench.port.drain().map_err(|e| e.to_string())?;
     }
     if let Some(r) = bench.running.as_ref() {
-        let _ = std::fs::copy(r.log_path(), opts.out.join(format!("{}.log", target.name())));
+        r.copy_logs(&opts.out);
     }
     bench.stop();
+    let relayed_counts = relayed.then(|| {
+        let all = counts.now();
+        RelayedCounts { forwarded: all.forwarded - not_fuzzing.forwarded, replies: all.replies - not_fuzzing.replies }
+    });
     let secs = fuzz_time.as_secs_f64();
     Ok(FuzzReport {
         target: target.name().to_string(),
+        relay: subjects.relay.as_ref().map(|r| r.name().to_string()),
         faults: opts.faults.clone(),
         seed: opts.seed,
         seeds,
@@ -977,6 +1241,7 @@ fn campaign(
         tftp_transfers_abandoned: bench.transfers_abandoned,
         classes,
         rss,
+        relayed: relayed_counts,
         findings,
         stopped: stopped.to_string(),
         wall_seconds: wall.elapsed().as_secs_f64(),
@@ -994,7 +1259,7 @@ fn minimize_and_write(
     at_packet: u64,
     dir: &Path,
 ) -> Result<Finding, String> {
-    let kind = failure.kind;
+    let (kind, who) = (failure.kind, failure.who);
     let deadline = Instant::now() + opts.minimize_time;
     let mut budget = Budget::new(opts.minimize_trials);
     let mut error: Option<String> = None;
@@ -1004,7 +1269,7 @@ fn minimize_and_write(
         if error.is_some() || Instant::now() >= deadline || crate::interrupted() {
             return false;
         }
-        match bench.trial(p, kind, dir) {
+        match bench.trial(p, kind, who, dir) {
             Ok(b) => b,
             Err(e) => {
                 error = Some(e);
@@ -1090,9 +1355,12 @@ fn minimize_and_write(
     let pcap_path = opts.out.join(format!("repro-{id}.pcapng"));
     write_pcap(&pcap_path, &frames)?;
     let fault_args: String = opts.faults.iter().map(|f| format!(" --fault {f}")).collect();
-    let replay = format!("bootcheck run --target {}{fault_args} {}", opts.target, yaml_path.display());
+    let relay_arg = opts.relay.as_ref().map_or(String::new(), |r| format!(" --relay {r}"));
+    let replay = format!("bootcheck run --target {}{relay_arg}{fault_args} {}", opts.target, yaml_path.display());
     let yaml = repro_yaml(&ReproInfo {
-        target: bench.target.name(),
+        subject: bench.subjects.subject(),
+        failed: bench.process_of(who),
+        relayed: bench.relayed(),
         id,
         kind,
         detail: &failure.detail,
@@ -1108,6 +1376,8 @@ fn minimize_and_write(
     Ok(Finding {
         id,
         kind: kind.name().into(),
+        role: who.to_string(),
+        process: bench.process_of(who).to_string(),
         detail: failure.detail.clone(),
         classes: class_names,
         cases: cases.iter().map(|c| c.index).collect(),
@@ -1138,7 +1408,12 @@ fn write_pcap(path: &Path, frames: &[Vec<u8>]) -> Result<(), String> {
 }
 
 struct ReproInfo<'a> {
-    target: &'a str,
+    /// The campaign's subject (the relay agent, if any): the scenario id names it.
+    subject: &'a str,
+    /// The profile name of the process that failed.
+    failed: &'a str,
+    /// A relay-topology scenario, for `bootcheck run --relay`.
+    relayed: bool,
     id: usize,
     kind: Kind,
     detail: &'a str,
@@ -1157,7 +1432,7 @@ fn repro_yaml(r: &ReproInfo<'_>) -> String {
     let yaml_str = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
     let mut out = String::new();
     let _ = writeln!(out, "# Written by `bootcheck fuzz` (campaign seed {}).", r.seed);
-    let _ = writeln!(out, "# {} of {}: {}", r.kind.name(), r.target, r.detail);
+    let _ = writeln!(out, "# {} of {}: {}", r.kind.name(), r.failed, r.detail);
     if !r.confirmed {
         let _ = writeln!(
             out,
@@ -1165,18 +1440,21 @@ fn repro_yaml(r: &ReproInfo<'_>) -> String {
         );
     }
     let _ = writeln!(out, "# Replay: {}", r.replay);
-    let _ = writeln!(out, "id: fuzz/{}/repro-{}", r.target, r.id);
+    let _ = writeln!(out, "id: fuzz/{}/repro-{}", r.subject, r.id);
     let classes: Vec<&str> = r.cases.iter().map(|c| c.class.name()).collect();
     let title = format!(
         "{} packet(s) of class {} do not {} {} (found by bootcheck fuzz, seed {})",
         r.frames.len(),
         classes.join("+"),
         if r.kind == Kind::Crash { "crash" } else { "wedge" },
-        r.target,
+        r.failed,
         r.seed
     );
     let _ = writeln!(out, "title: {}", yaml_str(&title));
-    let _ = writeln!(out, "tags: [fuzz, robustness]");
+    let _ = writeln!(out, "tags: [fuzz, robustness{}]", if r.relayed { ", relay-agent" } else { "" });
+    if r.relayed {
+        let _ = writeln!(out, "topology: relay");
+    }
     let _ = writeln!(out, "client: {}", r.client);
     let _ = writeln!(out, "steps:");
     for (i, f) in r.frames.iter().enumerate() {
@@ -1194,31 +1472,31 @@ fn repro_yaml(r: &ReproInfo<'_>) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use super::*;
+    use crate::setup::tests::site;
 
-    fn site() -> Site {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/site.yaml");
-        bootcheck_scenario::load_site(&p).unwrap_or_else(|e| panic!("{e}"))
+    /// Run `scn` in virtual time against `r` (the reference server, or it behind an
+    /// in-process relay): it must pass.
+    fn passes(scn: Scenario, s: &Site, r: &mut dyn engine::Responder) -> engine::ExecutionResult {
+        let env = Env { site: s.clone(), seed: 1, harness_mac: crate::run::HARNESS_MAC, gateway_mac: None };
+        let res = engine::run_virtual(Execution::new(scn, env).unwrap_or_else(|e| panic!("{e}")), r);
+        assert!(res.passed(), "{:?}", res.steps);
+        res
     }
 
-    #[test]
-    fn probes_are_valid_scenarios() {
-        let s = site();
-        for p in Probe::candidates(&s) {
-            let scn = p.scenario("ws1", Duration::from_millis(500)).unwrap_or_else(|e| panic!("{e}"));
-            // Each is answered by the reference server in-process.
-            let env = Env { site: s.clone(), seed: 1, harness_mac: crate::run::HARNESS_MAC, gateway_mac: None };
-            let exec = Execution::new(scn, env).unwrap_or_else(|e| panic!("{e}"));
-            let mut server = Server::new(s.clone(), Vec::new());
-            let r = engine::run_virtual(exec, &mut server);
-            assert!(r.passed(), "probe {}: {:?}", p.name, r.steps);
-        }
+    fn scenarios(s: &Site) -> Vec<(PathBuf, Scenario)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+        bootcheck_scenario::discover(&[root])
+            .into_iter()
+            .filter(|p| !p.ends_with("site.yaml"))
+            .filter_map(|p| bootcheck_scenario::load_scenario(&p, s).ok().map(|x| (p, x)))
+            .collect()
     }
 
-    #[test]
-    fn a_reproducer_is_a_scenario_that_replays() {
-        let s = site();
+    /// A reproducer of one (made-up) frame, then `probes`, as the campaign writes it.
+    fn one_frame_repro(subject: &str, relayed: bool, client: &str, probes: &[Probe]) -> (Scenario, Vec<u8>) {
         let case = Case {
             index: 7,
             seed: 0,
@@ -1227,39 +1505,52 @@ mod tests {
             packet: Packet::Ether { frame: vec![0xff; 60] },
         };
         let frames = vec![case.packet.to_frame()];
-        let probes: Vec<Probe> = Probe::candidates(&s).into_iter().take(1).collect();
         let text = repro_yaml(&ReproInfo {
-            target: "reference",
+            subject,
+            failed: subject,
+            relayed,
             id: 1,
             kind: Kind::Crash,
-            detail: "the server exited: signal 11",
+            detail: "exited: signal 11",
             seed: 3,
             cases: &[&case],
             frames: &frames,
-            probes: &probes,
-            client: "ws1",
+            probes,
+            client,
             replay: "bootcheck run …",
             confirmed: true,
         });
         let scn: Scenario = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-        assert_eq!(scn.steps.len(), 2);
-        let env = Env { site: s.clone(), seed: 1, harness_mac: crate::run::HARNESS_MAC, gateway_mac: None };
-        let mut server = Server::new(s.clone(), Vec::new());
-        let r = engine::run_virtual(Execution::new(scn, env).unwrap_or_else(|e| panic!("{e}")), &mut server);
-        assert!(r.passed(), "{:?}", r.steps);
-        assert_eq!(r.trace.iter().find(|t| t.dir == Dir::Out).map(|t| t.frame.clone()), Some(frames[0].clone()));
+        assert_eq!(scn.id, format!("fuzz/{subject}/repro-1"));
+        assert_eq!(scn.steps.len(), 1 + probes.len());
+        let topology = if relayed { ScenarioTopology::Relay } else { ScenarioTopology::Direct };
+        assert_eq!(scn.topology, topology, "{text}");
+        (scn, frames[0].clone())
+    }
+
+    #[test]
+    fn probes_are_valid_scenarios() {
+        let s = site();
+        for p in Probe::candidates(&s, false) {
+            let scn = p.scenario("ws1", Duration::from_millis(500), false).unwrap_or_else(|e| panic!("{e}"));
+            // Each is answered by the reference server in-process.
+            passes(scn, &s, &mut Server::new(s.clone(), Vec::new()));
+        }
+    }
+
+    #[test]
+    fn a_reproducer_is_a_scenario_that_replays() {
+        let s = site();
+        let probes: Vec<Probe> = Probe::candidates(&s, false).into_iter().take(1).collect();
+        let (scn, frame) = one_frame_repro("reference", false, "ws1", &probes);
+        let r = passes(scn, &s, &mut Server::new(s.clone(), Vec::new()));
+        assert_eq!(r.trace.iter().find(|t| t.dir == Dir::Out).map(|t| t.frame.clone()), Some(frame));
     }
 
     #[test]
     fn the_corpus_has_seeds_of_every_protocol() {
         let s = site();
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
-        let scns: Vec<(PathBuf, Scenario)> = bootcheck_scenario::discover(&[root])
-            .into_iter()
-            .filter(|p| !p.ends_with("site.yaml"))
-            .filter_map(|p| bootcheck_scenario::load_scenario(&p, &s).ok().map(|x| (p, x)))
-            .collect();
-        let c = seeds_from_scenarios(&s, &scns, 1);
+        let c = seeds_from_scenarios(&s, &scenarios(&s), 1);
         for p in Proto::ALL {
             assert!(c.count(p) > 0, "no {p:?} seeds");
         }
@@ -1269,12 +1560,149 @@ mod tests {
     #[test]
     fn the_probe_client_is_nobody_else() {
         let s = site();
-        let p = with_probe_client(&s).unwrap_or_else(|e| panic!("{e}"));
-        let c = p.client(PROBE_CLIENT).unwrap_or_else(|| panic!("no probe client"));
-        assert!(s.subnet.contains(&c.ip));
-        assert!(!(u32::from(s.pool.start)..=u32::from(s.pool.end)).contains(&u32::from(c.ip)));
-        assert!(s.clients.values().all(|o| o.ip != c.ip && o.mac != c.mac));
-        assert_eq!(p.clients.len(), s.clients.len() + 1);
+        for relayed in [false, true] {
+            let p = with_probe_client(&s, relayed).unwrap_or_else(|e| panic!("{e}"));
+            let c = p.client(PROBE_CLIENT).unwrap_or_else(|| panic!("no probe client"));
+            assert!(if relayed { s.relay.subnet.contains(&c.ip) } else { s.subnet.contains(&c.ip) });
+            assert!(!(u32::from(s.pool.start)..=u32::from(s.pool.end)).contains(&u32::from(c.ip)));
+            assert!(s.clients.values().all(|o| o.ip != c.ip && o.mac != c.mac));
+            assert_ne!(c.ip, s.relay.ip);
+            assert_eq!(p.clients.len(), s.clients.len() + 1);
+        }
+    }
+
+    /// The site's client behind the relay, answered through an in-process relay agent:
+    /// giaddr set and hops incremented on the way to the reference server, the reply
+    /// broadcast back (enough to run the relay probes and reproducers in virtual time).
+    struct VirtualRelay {
+        server: Server,
+        site: Site,
+    }
+
+    impl engine::Responder for VirtualRelay {
+        fn on_frame(&mut self, now: Duration, frame: &[u8]) -> Vec<Vec<u8>> {
+            use bootcheck_wire::frame::{build_udp, UdpEndpoints};
+            let Some((_, Packet::Udp { payload, .. })) = Packet::from_frame(frame) else { return Vec::new() };
+            let (relay, uplink) = (self.site.relay.ip.octets(), self.site.relay.uplink);
+            let mut req = payload;
+            if req.len() < 240 || req[0] != 1 || req[3] > 16 {
+                return Vec::new();
+            }
+            req[3] += 1;
+            if req[24..28] == [0; 4] {
+                req[24..28].copy_from_slice(&relay);
+            }
+            let up = UdpEndpoints {
+                src_mac: [2, 0, 0, 0, 0x77, 3],
+                dst_mac: self.site.server.mac.0,
+                src_ip: uplink,
+                dst_ip: self.site.server.ip,
+                src_port: 67,
+                dst_port: 67,
+                ttl: 64,
+            };
+            let Ok(fwd) = build_udp(&up, &req) else { return Vec::new() };
+            let replies = self.server.on_frame(now, &fwd);
+            replies
+                .into_iter()
+                .filter_map(|r| {
+                    let Some((_, Packet::Udp { payload, .. })) = Packet::from_frame(&r) else { return None };
+                    let down = UdpEndpoints {
+                        src_mac: [2, 0, 0, 0, 0x77, 2],
+                        dst_mac: [0xff; 6],
+                        src_ip: self.site.relay.ip,
+                        dst_ip: std::net::Ipv4Addr::BROADCAST,
+                        src_port: 67,
+                        dst_port: 68,
+                        ttl: 64,
+                    };
+                    build_udp(&down, &payload).ok()
+                })
+                .collect()
+        }
+        fn next_timeout(&self) -> Option<Duration> {
+            None
+        }
+        fn on_timeout(&mut self, _: Duration) -> Vec<Vec<u8>> {
+            Vec::new()
+        }
+    }
+
+    #[test]
+    fn relay_probes_are_relay_scenarios_answered_through_a_relay() {
+        let s = with_probe_client(&site(), true).unwrap_or_else(|e| panic!("{e}"));
+        let probes = Probe::candidates(&s, true);
+        assert_eq!(probes.iter().map(|p| p.name).collect::<Vec<_>>(), ["bootp", "dhcp-discover"]);
+        for p in probes {
+            let scn = p.scenario(PROBE_CLIENT, Duration::from_millis(500), true).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(scn.topology, ScenarioTopology::Relay);
+            passes(scn, &s, &mut VirtualRelay { server: Server::new(s.clone(), Vec::new()), site: s.clone() });
+        }
+    }
+
+    #[test]
+    fn a_relay_reproducer_is_a_relay_scenario() {
+        let s = site();
+        let (scn, _) = one_frame_repro("dhcrelay", true, "ws3", &Probe::candidates(&s, true));
+        passes(scn, &s, &mut VirtualRelay { server: Server::new(s.clone(), Vec::new()), site: s.clone() });
+    }
+
+    #[test]
+    fn direct_seeds_are_readdressed_as_a_client_behind_the_relay_sends_them() {
+        use bootcheck_wire::frame::{Lies, UdpEndpoints};
+        let s = site();
+        let ep = |src_ip, dst_ip, src_port| UdpEndpoints {
+            src_mac: [2, 0, 0, 0, 0xbe, 1],
+            dst_mac: s.server.mac.0,
+            src_ip,
+            dst_ip,
+            src_port,
+            dst_port: 67,
+            ttl: 64,
+        };
+        let lies = Lies { udp_len: Some(9), ..Lies::default() };
+        let ip = |a, b, c, d| std::net::Ipv4Addr::new(a, b, c, d);
+        for (src, src_port, want) in [
+            (ip(0, 0, 0, 0), 68, ip(0, 0, 0, 0)),
+            // ws1 at 192.0.2.21 → the same host behind the relay.
+            (ip(192, 0, 2, 21), 68, ip(198, 51, 100, 21)),
+            // The harness as a relay agent (its giaddr is the relay's own address).
+            (s.relay.ip, 67, ip(0, 0, 0, 0)),
+            (ip(203, 0, 113, 9), 68, ip(203, 0, 113, 9)),
+        ] {
+            let p = Packet::Udp { ep: ep(src, s.server.ip, src_port), payload: vec![1; 300], lies };
+            let Some(Packet::Udp { ep: e, payload, lies: l }) = behind_relay(&s, &p) else { panic!("{p:?}") };
+            assert_eq!((e.dst_mac, e.dst_ip), ([0xff; 6], std::net::Ipv4Addr::BROADCAST));
+            assert_eq!((e.src_ip, e.src_port, e.dst_port, e.src_mac), (want, src_port, 67, [2, 0, 0, 0, 0xbe, 1]));
+            assert_eq!((payload, l), (vec![1; 300], lies), "payload and lies kept");
+        }
+        let tftp = Packet::Udp {
+            ep: UdpEndpoints { dst_port: 69, ..ep(s.relay.ip, s.server.ip, 2000) },
+            payload: vec![0, 1],
+            lies,
+        };
+        assert_eq!(behind_relay(&s, &tftp), None);
+    }
+
+    #[test]
+    fn relay_seeds_are_bootrequests_to_the_broadcast_address() {
+        let s = site();
+        let scns = scenarios(&s);
+        let relay_only: Vec<(PathBuf, Scenario)> =
+            scns.iter().filter(|(_, x)| x.topology == ScenarioTopology::Relay).cloned().collect();
+        assert!(!relay_only.is_empty());
+        let c = seeds_behind_relay(&s, &scns, 1);
+        let from_relay_scenarios = seeds_behind_relay(&s, &relay_only, 1);
+        let direct = seeds_from_scenarios(&s, &scns, 1);
+        assert_eq!(c.count(Proto::Tftp) + c.count(Proto::Rarp), 0);
+        assert!(!from_relay_scenarios.is_empty() && c.len() > from_relay_scenarios.len());
+        assert!(c.len() <= from_relay_scenarios.len() + direct.count(Proto::Bootp));
+        assert!(c.seeds().iter().any(|x| x.origin.starts_with("rfc1542/4.1.1/relay")), "relay scenarios' own requests");
+        for x in c.seeds() {
+            assert!(x.packet.is_safe());
+            let f = x.packet.to_frame();
+            assert_eq!(f.get(..6), Some(&[0xff; 6][..]), "{}", x.origin);
+        }
     }
 
     #[test]

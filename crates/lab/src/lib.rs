@@ -10,6 +10,8 @@
 //! * [`pcapng`]: a small pcapng writer (one IDB per port, in/out direction flags).
 //! * [`target`]: target server profiles (`targets/NAME.yaml`), started inside a lab
 //!   namespace with configs rendered from the site.
+//! * [`setup`]: the subjects of a run (a server, and a relay agent in front of it in the
+//!   relay topology) resolved, their lab brought up, their processes started and stopped.
 //! * [`packet`]: batched AF_PACKET sockets (`sendmmsg`/`recvmmsg`) for [`load`], the
 //!   load generator (`bootcheck load`) and its null responder.
 //!
@@ -32,6 +34,7 @@ pub mod proc;
 pub mod raw;
 pub mod relay;
 pub mod run;
+pub mod setup;
 mod signals;
 pub mod target;
 pub mod userns;
@@ -44,5 +47,6 @@ pub use netns::{
 pub use pcapng::{Direction, PcapNgWriter, SharedPcapNg};
 pub use proc::ProcId;
 pub use raw::{RawOptions, RawPort};
+pub use setup::{Started, Subjects};
 pub use signals::{install_signal_cleanup, interrupted};
 pub use target::{RunningTarget, StartOptions, Target};

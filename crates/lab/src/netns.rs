@@ -1290,6 +1290,16 @@ impl Lab {
         self.in_ns(role, || UdpSocket::bind(addr).map_err(|e| LabError::io(format!("binding UDP {addr}"), e)))
     }
 
+    /// Forget every neighbour (ARP) entry in every namespace of the lab: what a daemon
+    /// wrote into its kernel's ARP table (bootpgw and bootpd set an entry for each client
+    /// they answer) outlives the daemon, and a fresh start must not inherit it.
+    pub fn flush_neighbours(&self) -> Result<(), LabError> {
+        for ns in self.names.namespaces() {
+            run(&["ip", "-n", &ns, "neigh", "flush", "all"])?;
+        }
+        Ok(())
+    }
+
     /// Tear down now and report problems (instead of printing them from `Drop`).
     pub fn down(mut self) -> Result<(), LabError> {
         self.teardown()

@@ -31,19 +31,38 @@ pub struct SeenFrame {
     pub at: Duration,
     /// On the client link: sent by the harness.
     pub sent: bool,
+    /// On the client link: the scenario step it belongs to.
+    pub step: Option<usize>,
     pub frame: Vec<u8>,
 }
 
-/// A capture on the server link, running in its own thread until stopped.
+/// A capture on a lab link (both directions), running in its own thread until stopped;
+/// each frame goes to `on_frame` with the thread's state `T`, which [`LinkTap::stop`]
+/// returns.
 #[derive(Debug)]
-pub struct ServerTap {
+pub struct LinkTap<T> {
     stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<Result<Vec<(SystemTime, Vec<u8>)>, LabError>>>,
+    handle: Option<JoinHandle<Result<T, LabError>>>,
 }
 
+/// The server link's frames while a scenario runs, with their capture times.
+pub type ServerTap = LinkTap<Vec<(SystemTime, Vec<u8>)>>;
+
 impl ServerTap {
-    /// Start capturing both directions on `iface` in namespace `ns`.
+    /// Start capturing both directions on `iface` in namespace `ns`, keeping every frame.
     pub fn start(ns: &str, iface: &str) -> Result<ServerTap, LabError> {
+        LinkTap::start_with(ns, iface, Vec::new(), |v, ts, f| v.push((ts, f)))
+    }
+}
+
+impl<T: Send + 'static> LinkTap<T> {
+    /// Start capturing both directions on `iface` in namespace `ns`.
+    pub fn start_with(
+        ns: &str,
+        iface: &str,
+        state: T,
+        mut on_frame: impl FnMut(&mut T, SystemTime, Vec<u8>) + Send + 'static,
+    ) -> Result<LinkTap<T>, LabError> {
         let opts = RawOptions { direction: pcap::Direction::InOut, ..RawOptions::default() };
         let mut port = RawPort::open_in(ns, iface, &opts)?;
         let _ = port.drain();
@@ -52,35 +71,35 @@ impl ServerTap {
         let handle = std::thread::Builder::new()
             .name(format!("tap-{iface}"))
             .spawn(move || {
-                let mut out = Vec::new();
+                let mut state = state;
                 loop {
                     let done = flag.load(Ordering::Relaxed);
                     match port.recv_stamped(Instant::now() + Duration::from_millis(20)) {
-                        Ok(Some((_, ts, f))) => out.push((ts, f)),
-                        Ok(None) if done => return Ok(out),
+                        Ok(Some((_, ts, f))) => on_frame(&mut state, ts, f),
+                        Ok(None) if done => return Ok(state),
                         Ok(None) => {}
-                        Err(LabError::Interrupted) => return Ok(out),
+                        Err(LabError::Interrupted) => return Ok(state),
                         Err(e) => return Err(e),
                     }
                 }
             })
-            .map_err(|e| LabError::io("starting the server-link tap", e))?;
-        Ok(ServerTap { stop, handle: Some(handle) })
+            .map_err(|e| LabError::io("starting a link tap", e))?;
+        Ok(LinkTap { stop, handle: Some(handle) })
     }
 
-    /// Stop after a short grace (frames in flight), and return what was seen.
-    pub fn stop(mut self) -> Result<Vec<(SystemTime, Vec<u8>)>, LabError> {
+    /// Stop after a short grace (frames in flight), and return the state.
+    pub fn stop(mut self) -> Result<T, LabError> {
         std::thread::sleep(Duration::from_millis(50));
         self.stop.store(true, Ordering::Relaxed);
         match self.handle.take().map(JoinHandle::join) {
             Some(Ok(r)) => r,
-            Some(Err(_)) => Err(LabError::Invalid("the server-link tap thread panicked".into())),
-            None => Ok(Vec::new()),
+            Some(Err(_)) => Err(LabError::Invalid("a link tap thread panicked".into())),
+            None => Err(LabError::Invalid("a link tap stopped twice".into())),
         }
     }
 }
 
-impl Drop for ServerTap {
+impl<T> Drop for LinkTap<T> {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(h) = self.handle.take() {
@@ -96,12 +115,19 @@ pub fn merge(result: &ExecutionResult, t0: SystemTime, server: Vec<(SystemTime, 
     let mut all: Vec<SeenFrame> = result
         .trace
         .iter()
-        .map(|t| SeenFrame { side: Side::Client, at: t.at, sent: t.dir == Dir::Out, frame: t.frame.clone() })
+        .map(|t| SeenFrame {
+            side: Side::Client,
+            at: t.at,
+            sent: t.dir == Dir::Out,
+            step: t.step,
+            frame: t.frame.clone(),
+        })
         .collect();
     all.extend(server.into_iter().map(|(i, f)| SeenFrame {
         side: Side::Server,
         at: i.duration_since(t0).unwrap_or(Duration::ZERO),
         sent: false,
+        step: None,
         frame: f,
     }));
     // Stable: frames of one side keep their order.

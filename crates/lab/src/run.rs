@@ -212,14 +212,6 @@ pub struct LabRunOptions {
     pub jobs: usize,
 }
 
-fn load_target(opts: &LabRunOptions) -> Result<crate::Target, String> {
-    load_profile(&opts.targets_dir, &opts.target)
-}
-
-fn load_profile(dir: &Path, name: &str) -> Result<crate::Target, String> {
-    crate::Target::resolve(dir, name).map_err(|e| e.to_string())
-}
-
 /// Why a scenario does not run in this lab's topology, if it does not.
 fn topology_skip(scn: &Scenario, relay: Option<&str>) -> Option<String> {
     use bootcheck_scenario::model::ScenarioTopology as T;
@@ -243,61 +235,27 @@ pub fn run_lab(
     scns: &[(PathBuf, Scenario)],
     on_done: &mut dyn FnMut(&ScenarioRun),
 ) -> Result<Vec<ScenarioRun>, String> {
-    crate::install_signal_cleanup().map_err(|e| e.to_string())?;
-    let target = load_target(opts)?;
-    if let Err(e) = crate::Lab::reap_stale() {
-        eprintln!("warning: reaping stale labs: {e}");
-    }
-    let relay_target = match &opts.relay {
-        Some(r) => {
-            let t = load_profile(&opts.targets_dir, r)?;
-            if t.profile.namespace != crate::target::Placement::Relay {
-                return Err(format!(
-                    "--relay {r}: the profile does not place it in the relay namespace (`namespace: relay`)"
-                ));
-            }
-            Some(t)
-        }
-        None => None,
-    };
-    if target.profile.namespace != crate::target::Placement::Server {
-        return Err(format!(
-            "target `{}` is a relay agent (`namespace: relay`): run it with `--relay {}` and a server as --target",
-            target.name(),
-            target.name()
-        ));
-    }
+    let subjects = crate::Subjects::resolve(&opts.targets_dir, &opts.target, opts.relay.as_deref())?;
+    let (target, relay_target) = (&subjects.server, subjects.relay.as_ref());
     // A combination judges each scenario with the deviations of the part serving it.
     let scns: Vec<(PathBuf, Scenario)> =
         scns.iter().map(|(p, s)| (p.clone(), target.scenario_for(s).into_owned())).collect();
     let scns = scns.as_slice();
-    let topology = if relay_target.is_some() { crate::Topology::Relay } else { crate::Topology::Direct };
-    let spec = crate::LabSpec::new(opts.site.clone(), topology);
-    let lab = crate::Lab::up(&spec).map_err(|e| e.to_string())?;
+    let lab = subjects.lab_up(&opts.site)?;
     let names = lab.names().clone();
     let run_dir = opts.out.join("run");
-    std::fs::create_dir_all(&run_dir).map_err(|e| format!("creating {}: {e}", run_dir.display()))?;
-    // Daemons that drop privileges must be able to traverse the run dir.
-    for d in [&opts.out, &run_dir] {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755));
-    }
+    crate::setup::prepare_dir(&opts.out)?;
     let mut start = crate::StartOptions::default();
     start.vars.insert("faults".into(), serde_json::json!(opts.faults.join(",")));
-    let mut running = target.start_with(&lab, &opts.site, &run_dir, &start).map_err(|e| e.to_string())?;
     // The relay starts after the server it forwards to.
-    let relay_dir = opts.out.join("run-relay");
-    let mut relay_running = match &relay_target {
-        Some(t) => Some(t.start_with(&lab, &opts.site, &relay_dir, &start).map_err(|e| e.to_string())?),
-        None => None,
-    };
+    let mut started = subjects.start(&lab, &opts.site, &run_dir, &opts.out.join("run-relay"), &start)?;
     let relay_ctx = bootcheck_rules::RelayContext {
         client_side_ip: opts.site.relay.ip,
-        max_hops: relay_target.as_ref().and_then(|t| t.profile.relay_max_hops).unwrap_or(4),
-        min_secs: relay_target.as_ref().and_then(|t| t.profile.relay_min_secs).unwrap_or(0),
+        max_hops: relay_target.and_then(|t| t.profile.relay_max_hops).unwrap_or(4),
+        min_secs: relay_target.and_then(|t| t.profile.relay_min_secs).unwrap_or(0),
     };
     let mut rule_deviations = target.rule_deviations();
-    if let Some(t) = &relay_target {
+    if let Some(t) = relay_target {
         rule_deviations.extend(t.profile.rule_deviations.clone());
     }
     let run_dir_text = std::fs::canonicalize(&run_dir).unwrap_or_else(|_| run_dir.clone()).display().to_string();
@@ -311,25 +269,21 @@ pub fn run_lab(
     };
     let mut port = crate::RawPort::open(&lab, crate::Role::Client).map_err(|e| e.to_string())?;
     // With a relay, the relay is the subject: deviations and reports go by its name.
-    let name = relay_target.as_ref().map_or_else(|| target.name().to_string(), |r| r.name().to_string());
+    let name = subjects.subject().to_string();
     let ctx = LabCtx {
         opts,
-        target: &target,
-        relay_target: relay_target.as_ref(),
+        target,
+        relay_target,
         name: name.clone(),
         names: &names,
         rule_deviations,
         relay_ctx,
         run_dir_text,
     };
-    let mut alive = || {
-        if let Err(e) = running.check_alive() {
-            return Some(format!("{e}"));
-        }
-        match relay_running.as_mut().map(|r| r.check_alive()) {
-            Some(Err(e)) => Some(format!("relay: {e}")),
-            _ => None,
-        }
+    let mut alive = || match started.check_alive() {
+        Ok(()) => None,
+        Err((crate::Role::Relay, e)) => Some(format!("relay: {e}")),
+        Err((_, e)) => Some(format!("{e}")),
     };
     // The relay topology's server-link tap and merged pcapng follow one scenario at a
     // time: it stays sequential.
@@ -338,16 +292,9 @@ pub fn run_lab(
     } else {
         run_one_by_one(&ctx, scns, &mut port, &mut alive, on_done)?
     };
-    for (part, log) in running.logs() {
-        let _ = std::fs::copy(log, opts.out.join(format!("{part}.log")));
-    }
-    if let Some(r) = relay_running.take() {
-        let _ = std::fs::copy(r.log_path(), opts.out.join(format!("{name}.log")));
-        r.stop().map_err(|e| e.to_string())?;
-    }
-    drop(relay_running);
+    started.copy_logs(&opts.out);
     drop(port);
-    running.stop().map_err(|e| e.to_string())?;
+    started.stop()?;
     lab.down().map_err(|e| e.to_string())?;
     Ok(runs)
 }
@@ -466,7 +413,14 @@ impl LabCtx<'_> {
                     ),
                 )
                 .map_err(|e| e.to_string())?;
-                crate::conformance::check_relayed(&merged, &self.relay_ctx, &ctx, &self.rule_deviations)
+                let raw_steps: Vec<usize> = scn
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| matches!(s.send, Some(bootcheck_scenario::model::Send::Raw(_))))
+                    .map(|(i, _)| i)
+                    .collect();
+                crate::conformance::check_relayed(&merged, &raw_steps, &self.relay_ctx, &ctx, &self.rule_deviations)
             }
         };
         outcome = with_rules(outcome, &rules);

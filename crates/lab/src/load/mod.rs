@@ -24,7 +24,7 @@ pub mod null;
 pub mod perfdhcp;
 
 use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bootcheck_scenario::site::Client;
@@ -32,8 +32,7 @@ use bootcheck_scenario::{Mac, Site};
 use serde::Serialize;
 
 use crate::packet::PacketSocket;
-use crate::target::Placement;
-use crate::{Lab, Role, RunningTarget, Target};
+use crate::{Lab, Role, Subjects};
 pub use gen::{Counters, Exchange, GenConfig, Generator, Pacing};
 pub use hist::{Histogram, LatencySummary};
 
@@ -236,16 +235,8 @@ pub fn client_mac(i: usize) -> [u8; 6] {
 /// then knows them (host entries, reservations), for BOOTP as for DHCP.
 pub fn with_load_clients(site: &Site, n: usize, relayed: bool) -> Result<(Site, Vec<[u8; 6]>), String> {
     let mut site = site.clone();
-    let mut used: Vec<Ipv4Addr> = [site.server.ip, site.router, site.relay.uplink, site.relay.ip]
-        .into_iter()
-        .chain(site.dns.iter().copied())
-        .chain(site.clients.values().map(|c| c.ip))
-        .collect();
-    used.sort();
-    let (lo, hi) = (u32::from(site.pool.start), u32::from(site.pool.end));
     let net = if relayed { site.relay.subnet } else { site.subnet };
-    let free: Vec<Ipv4Addr> =
-        net.hosts().filter(|ip| used.binary_search(ip).is_err() && !(lo..=hi).contains(&u32::from(*ip))).collect();
+    let free = crate::setup::free_addresses(&site, relayed);
     if n == 0 || n > free.len() {
         return Err(format!(
             "--clients {n}: the {} {net} has {} free addresses for load clients (1 to {})",
@@ -266,10 +257,6 @@ pub fn with_load_clients(site: &Site, n: usize, relayed: bool) -> Result<(Site, 
         return Err(format!("the site with the load clients is not valid: {p}: {m}"));
     }
     Ok((site, macs))
-}
-
-fn load_profile(dir: &Path, name: &str) -> Result<Target, String> {
-    Target::resolve(dir, name).map_err(|e| e.to_string())
 }
 
 /// CPU time of every thread of `pid`, nanoseconds (`/proc/PID/task/*/schedstat`).
@@ -477,37 +464,12 @@ pub fn load_lab(opts: &LoadOptions, on_progress: &mut dyn FnMut(&LoadProgress)) 
     let wall = Instant::now();
     let loadavg_at_start = loadavg();
     validate(opts)?;
-    crate::install_signal_cleanup().map_err(|e| e.to_string())?;
-    let target = load_profile(&opts.targets_dir, &opts.target)?;
-    if target.profile.namespace != Placement::Server {
-        return Err(format!(
-            "target `{}` is a relay agent (`namespace: relay`): give it as --relay and a server as --target",
-            target.name()
-        ));
-    }
-    let relay = match &opts.relay {
-        Some(r) => {
-            let t = load_profile(&opts.targets_dir, r)?;
-            if t.profile.namespace != Placement::Relay {
-                return Err(format!("--relay {r}: the profile does not place it in the relay namespace"));
-            }
-            Some(t)
-        }
-        None => None,
-    };
-    let relayed = opts.mode == Mode::Relayed || relay.is_some();
+    let subjects = Subjects::resolve(&opts.targets_dir, &opts.target, opts.relay.as_deref())?;
+    let relayed = opts.mode == Mode::Relayed || subjects.relay.is_some();
     let (site, clients) = with_load_clients(&opts.site, opts.clients, relayed)?;
-    std::fs::create_dir_all(&opts.out).map_err(|e| format!("creating {}: {e}", opts.out.display()))?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&opts.out, std::fs::Permissions::from_mode(0o755));
-    }
-    if let Err(e) = Lab::reap_stale() {
-        eprintln!("warning: reaping stale labs: {e}");
-    }
-    let topology = if relay.is_some() { crate::Topology::Relay } else { crate::Topology::Direct };
-    let lab = Lab::up(&crate::LabSpec::new(site.clone(), topology)).map_err(|e| e.to_string())?;
-    let result = run_in_lab(opts, &lab, &target, relay.as_ref(), &site, clients, on_progress);
+    crate::setup::prepare_dir(&opts.out)?;
+    let lab = subjects.lab_up(&site)?;
+    let result = run_in_lab(opts, &lab, &subjects, &site, clients, on_progress);
     let down = lab.down().map_err(|e| e.to_string());
     let mut report = result?;
     down?;
@@ -523,42 +485,36 @@ fn start_opts(opts: &LoadOptions) -> crate::StartOptions {
     start
 }
 
-fn prepare_dir(dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
-    Ok(())
-}
-
 fn run_in_lab(
     opts: &LoadOptions,
     lab: &Lab,
-    target: &Target,
-    relay: Option<&Target>,
+    subjects: &Subjects,
     site: &Site,
     clients: Vec<[u8; 6]>,
     on_progress: &mut dyn FnMut(&LoadProgress),
 ) -> Result<LoadReport, String> {
+    let (target, relay) = (&subjects.server, subjects.relay.as_ref());
     let start = start_opts(opts);
     let mut event = |e: String| on_progress(&LoadProgress { event: Some(e), ..LoadProgress::default() });
     let versus = match opts.versus {
         Some(Versus::Perfdhcp) => {
             // perfdhcp first, against a server of its own; then a fresh one for bootcheck,
             // so both start from the same (empty) lease state.
+            // (--versus is refused with --relay: the server alone.)
+            let server_only = Subjects { server: target.clone(), relay: None };
             let dir = opts.out.join("server-perfdhcp");
-            prepare_dir(&dir)?;
-            let running = target.start_with(lab, site, &dir, &start).map_err(|e| e.to_string())?;
+            let running = server_only.start(lab, site, &dir, &dir, &start)?;
             event(format!(
                 "perfdhcp: {} DORA/s for {:?} from {} clients",
                 opts.rate.unwrap_or(0.0),
                 opts.duration,
                 clients.len()
             ));
-            let before = cpu_of(running.pids());
+            let before = cpu_of(running.server.pids());
             let r = perfdhcp::run(lab, &clients, opts);
-            let server_s = cpu_of(running.pids()).saturating_sub(before) as f64 / 1e9;
-            let _ = std::fs::copy(running.log_path(), opts.out.join(format!("{}-perfdhcp.log", target.name())));
-            running.stop().map_err(|e| e.to_string())?;
+            let server_s = cpu_of(running.server.pids()).saturating_sub(before) as f64 / 1e9;
+            let _ = std::fs::copy(running.server.log_path(), opts.out.join(format!("{}-perfdhcp.log", target.name())));
+            running.stop()?;
             let mut r = r?;
             r.server_cpu_s = server_s;
             event(format!("perfdhcp: {:.0} DORA/s achieved, drops {:.2} %", r.achieved_rate, r.drop_ratio * 100.0));
@@ -566,17 +522,7 @@ fn run_in_lab(
         }
         None => None,
     };
-    let dir = opts.out.join("server");
-    prepare_dir(&dir)?;
-    let mut running = target.start_with(lab, site, &dir, &start).map_err(|e| e.to_string())?;
-    let relay_running: Option<RunningTarget<'_>> = match relay {
-        Some(t) => {
-            let d = opts.out.join("relay");
-            prepare_dir(&d)?;
-            Some(t.start_with(lab, site, &d, &start).map_err(|e| e.to_string())?)
-        }
-        None => None,
-    };
+    let mut running = subjects.start(lab, site, &opts.out.join("server"), &opts.out.join("relay"), &start)?;
     // The harness as relay agent: replies come to giaddr:67 in the client namespace; a
     // socket there keeps its kernel from answering them with ICMP port-unreachable.
     let giaddr = if opts.versus.is_some() {
@@ -592,14 +538,14 @@ fn run_in_lab(
     let pacing = cfg.pacing;
     let mut gen = Generator::new(cfg)?;
     let hard = opts.duration + opts.timeout * 3 + Duration::from_secs(5);
-    let server_before = cpu_of(running.pids());
-    let relay_before = relay_running.as_ref().map(|r| cpu_of(r.pids()));
+    let server_before = cpu_of(running.server.pids());
+    let relay_before = running.relay.as_ref().map(|r| cpu_of(r.pids()));
     let own = i32::try_from(std::process::id()).unwrap_or(0);
     let own_before = cpu_ns(own);
     let mut alive_err = None;
     let mut tick = |p: &LoadProgress| {
         if alive_err.is_none() {
-            if let Err(e) = running.check_alive() {
+            if let Err((_, e)) = running.check_alive() {
                 alive_err = Some(e.to_string());
             }
         }
@@ -608,15 +554,11 @@ fn run_in_lab(
     let stats = drive(&mut gen, &mut sock, hard, &mut tick)?;
     let cpu = CpuReport {
         harness_s: cpu_ns(own).saturating_sub(own_before) as f64 / 1e9,
-        server_s: cpu_of(running.pids()).saturating_sub(server_before) as f64 / 1e9,
-        relay_s: relay_running.as_ref().zip(relay_before).map(|(r, b)| cpu_of(r.pids()).saturating_sub(b) as f64 / 1e9),
+        server_s: cpu_of(running.server.pids()).saturating_sub(server_before) as f64 / 1e9,
+        relay_s: running.relay.as_ref().zip(relay_before).map(|(r, b)| cpu_of(r.pids()).saturating_sub(b) as f64 / 1e9),
     };
-    let died = alive_err.or_else(|| running.check_alive().err().map(|e| e.to_string()));
-    let _ = std::fs::copy(running.log_path(), opts.out.join(format!("{}.log", target.name())));
-    if let Some(r) = relay_running {
-        let _ = std::fs::copy(r.log_path(), opts.out.join(format!("{}.log", r.name())));
-        let _ = r.stop();
-    }
+    let died = alive_err.or_else(|| running.check_alive().err().map(|(_, e)| e.to_string()));
+    running.copy_logs(&opts.out);
     drop(sock);
     let _ = running.stop();
     if let Some(e) = died {
@@ -687,7 +629,7 @@ mod tests {
     use super::*;
 
     fn site() -> Site {
-        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/site.yaml"));
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/site.yaml"));
         bootcheck_scenario::load::read_yaml::<Site>(path).expect("site parses").0
     }
 
