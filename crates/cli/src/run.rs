@@ -304,11 +304,13 @@ pub fn run(args: &RunArgs, userns: Option<Result<String, String>>) -> u8 {
         Vec::new()
     };
     let whole_suite = args.paths.is_empty() && args.shard.is_none();
+    // Behind a relay only the relay's records are judged (see above).
+    let recorder = args.relay.as_ref().unwrap_or(&target_name);
     for st in &stale {
         eprintln!(
-            "{}: rule deviation `{st}` is recorded for {target_name} in {}, but the rule passed on every reply it was checked on: update `rule-deviations`",
+            "{}: rule deviation `{st}` is recorded for {recorder} in {}, but the rule passed on every reply it was checked on: update `rule-deviations`",
             if whole_suite { "error" } else { "note" },
-            target_name.split('+').map(|p| format!("targets/{p}.yaml")).collect::<Vec<_>>().join(" or ")
+            recorder.split('+').map(|p| format!("targets/{p}.yaml")).collect::<Vec<_>>().join(" or ")
         );
     }
     let stale_fails = whole_suite && !stale.is_empty();

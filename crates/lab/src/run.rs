@@ -274,6 +274,7 @@ pub fn run_lab(
         opts,
         target,
         relay_target,
+        lab: &lab,
         name: name.clone(),
         names: &names,
         rule_deviations,
@@ -305,6 +306,7 @@ struct LabCtx<'a> {
     opts: &'a LabRunOptions,
     target: &'a crate::Target,
     relay_target: Option<&'a crate::Target>,
+    lab: &'a crate::Lab,
     /// The subject: the relay behind a relay, else the target.
     name: String,
     names: &'a crate::LabNames,
@@ -486,6 +488,12 @@ fn run_one_by_one(
                 None
             };
             let _ = port.drain();
+            if ctx.relay_target.is_some() {
+                // Each scenario starts from empty ARP tables: an entry a relay agent wrote
+                // (bootpgw writes one for every reply it passes on, forged ones included)
+                // must not decide where a later scenario's frames go.
+                ctx.lab.flush_neighbours().map_err(|e| e.to_string())?;
+            }
             let tap = if ctx.relay_target.is_some() {
                 Some(crate::relay::ServerTap::start(&names.server_ns, &names.server_if).map_err(|e| e.to_string())?)
             } else {
