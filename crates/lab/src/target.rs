@@ -1128,7 +1128,23 @@ fn site_context(site: &Site) -> Result<Json, LabError> {
     Ok(v)
 }
 
+/// Every profile in `dir` as (name, description), sorted by name. A profile that does
+/// not load is an error (naming file, line and column).
+pub fn list_profiles(dir: &Path) -> Result<Vec<(String, String)>, LabError> {
+    let mut out = Vec::new();
+    let Ok(rd) = fs::read_dir(dir) else { return Ok(out) };
+    let mut paths: Vec<PathBuf> =
+        rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "yaml")).collect();
+    paths.sort();
+    for p in paths {
+        let t = Target::load(&p)?;
+        out.push((t.name().to_string(), t.profile.description.clone()));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
+#[allow(clippy::panic, clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -1241,19 +1257,4 @@ mod tests {
         assert!(!is_relative_inside("/etc/passwd"));
         assert!(!is_relative_inside("a/../../b"));
     }
-}
-
-/// Every profile in `dir` as (name, description), sorted by name. A profile that does
-/// not load is an error (naming file, line and column).
-pub fn list_profiles(dir: &Path) -> Result<Vec<(String, String)>, LabError> {
-    let mut out = Vec::new();
-    let Ok(rd) = fs::read_dir(dir) else { return Ok(out) };
-    let mut paths: Vec<PathBuf> =
-        rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "yaml")).collect();
-    paths.sort();
-    for p in paths {
-        let t = Target::load(&p)?;
-        out.push((t.name().to_string(), t.profile.description.clone()));
-    }
-    Ok(out)
 }
