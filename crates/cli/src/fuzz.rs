@@ -82,13 +82,6 @@ pub struct FuzzArgs {
     pub out: Option<PathBuf>,
 }
 
-fn parse_secs(what: &str, s: &str) -> Result<Duration, String> {
-    if let Ok(n) = s.trim().parse::<f64>() {
-        return Duration::try_from_secs_f64(n).map_err(|e| format!("{what} {s}: {e}"));
-    }
-    bootcheck_lab::target::parse_duration(s).map_err(|e| format!("{what}: {e}"))
-}
-
 /// `userns`: what entering a user namespace gave, when main() tried (not root).
 pub fn fuzz(args: &FuzzArgs, userns: Option<Result<String, String>>) -> u8 {
     match prepare(args, userns) {
@@ -107,9 +100,9 @@ fn prepare(
     if args.format == Format::Junit {
         return Err("--format junit: a fuzz campaign reports as human or json".into());
     }
-    let duration = parse_secs("--duration", &args.duration)?;
-    let probe_timeout = parse_secs("--probe-timeout", &args.probe_timeout)?;
-    let minimize_time = parse_secs("--minimize-time", &args.minimize_time)?;
+    let duration = crate::parse_secs("--duration", &args.duration)?;
+    let probe_timeout = crate::parse_secs("--probe-timeout", &args.probe_timeout)?;
+    let minimize_time = crate::parse_secs("--minimize-time", &args.minimize_time)?;
     if !(args.rate > 0.0 && args.rate.is_finite()) {
         return Err(format!("--rate {}: packets per second must be above 0", args.rate));
     }

@@ -87,13 +87,6 @@ pub struct LoadArgs {
     pub out: Option<PathBuf>,
 }
 
-fn parse_secs(what: &str, s: &str) -> Result<Duration, String> {
-    if let Ok(n) = s.trim().parse::<f64>() {
-        return Duration::try_from_secs_f64(n).map_err(|e| format!("{what} {s}: {e}"));
-    }
-    bootcheck_lab::target::parse_duration(s).map_err(|e| format!("{what}: {e}"))
-}
-
 /// `userns`: what entering a user namespace gave, when main() tried (not root).
 pub fn load(args: &LoadArgs, userns: Option<Result<String, String>>) -> u8 {
     let opts = match prepare(args, userns) {
@@ -133,9 +126,9 @@ fn prepare(args: &LoadArgs, userns: Option<Result<String, String>>) -> Result<Lo
         window: args.window,
         clients: args.clients,
         per_client: args.per_client,
-        duration: parse_secs("--duration", &args.duration)?,
+        duration: crate::parse_secs("--duration", &args.duration)?,
         max_requests: args.max_requests,
-        timeout: parse_secs("--timeout", &args.timeout)?,
+        timeout: crate::parse_secs("--timeout", &args.timeout)?,
         batch: args.batch,
         max_drop_ratio: args.max_drop_ratio,
         quiet_server: !args.verbose_server_log,

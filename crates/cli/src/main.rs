@@ -227,6 +227,15 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// A duration option (`--duration`, `--timeout`, …): plain seconds (`2.5`) or a
+/// duration with its unit (`500ms`, `90s`, `2m`).
+fn parse_secs(what: &str, s: &str) -> Result<std::time::Duration, String> {
+    if let Ok(n) = s.trim().parse::<f64>() {
+        return std::time::Duration::try_from_secs_f64(n).map_err(|e| format!("{what} {s}: {e}"));
+    }
+    bootcheck_lab::target::parse_duration(s).map_err(|e| format!("{what}: {e}"))
+}
+
 /// A panic from printing to a closed stdout (`failed printing to stdout: Broken pipe`).
 fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
     let text = payload
